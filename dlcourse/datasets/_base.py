@@ -1,0 +1,140 @@
+"""Shared pieces of the data loaders: the Bunch, package data files and their checksums."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Bunch", "get_data_home", "package_data_path", "sha256_of", "ChecksumError"]
+
+DATA_DIR = Path(__file__).with_name("data")
+
+#: Every file shipped in ``dlcourse/datasets/data`` and its sha256.
+PACKAGE_FILES = {
+    "mnist10k.npz": "0217e13bd0668deb198aa7d305edbf0331eb89f8a6e7dd226e03d1aa3a9bd4ef",
+    "fsdd_600.npz": "ad1d63ff647c6e24482b2e10835a94b5a7d7285625d91bdc9d96c70387e5bb27",
+    "tinyshakespeare.txt.gz": "011aca18445d20effc17981765da317b1f6df1e37a3125e9761deb0915d3f161",
+}
+
+
+class ChecksumError(OSError):
+    """A data file's sha256 is not the one it must have."""
+
+
+class Bunch(dict):
+    """A dictionary whose keys are also attributes, as returned by every loader.
+
+    Like :class:`sklearn.utils.Bunch`: ``bunch.data`` and ``bunch["data"]`` are the same.
+
+    Examples
+    --------
+    >>> b = Bunch(data=[1, 2], target=[0, 1])
+    >>> b.data
+    [1, 2]
+    >>> b["target"]
+    [0, 1]
+    >>> sorted(b)
+    ['data', 'target']
+    """
+
+    def __getattr__(self, key: str) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            raise AttributeError(
+                f"this Bunch has no field {key!r}; its fields are: {', '.join(sorted(self))}"
+            ) from None
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        self[key] = value
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()) | set(self.keys()))
+
+    def __repr__(self) -> str:
+        parts = []
+        for key, value in self.items():
+            shape = getattr(value, "shape", None)
+            if shape is not None:
+                parts.append(f"{key}: {type(value).__name__}{tuple(shape)} {getattr(value, 'dtype', '')}")
+            elif isinstance(value, str):
+                parts.append(f"{key}: str[{len(value)}]")
+            elif isinstance(value, (list, tuple)):
+                parts.append(f"{key}: {type(value).__name__}[{len(value)}]")
+            else:
+                parts.append(f"{key}: {type(value).__name__}")
+        return "Bunch(" + ", ".join(parts) + ")"
+
+
+def sha256_of(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
+    """Return the hex sha256 of a file, read in chunks.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> with tempfile.NamedTemporaryFile(delete=False) as f:
+    ...     _ = f.write(b"abc")
+    >>> sha256_of(f.name)[:16]
+    'ba7816bf8f01cfea'
+    >>> os.remove(f.name)
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(chunk_size), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@lru_cache(maxsize=None)
+def package_data_path(name: str) -> Path:
+    """Return the path of a data file shipped with the package, after checking its sha256.
+
+    Raises
+    ------
+    ChecksumError
+        When the file was changed or damaged; reinstalling dlcourse restores it.
+    """
+    if name not in PACKAGE_FILES:
+        raise KeyError(f"{name!r} is not shipped with dlcourse; shipped files: {sorted(PACKAGE_FILES)}")
+    path = DATA_DIR / name
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} is missing from the dlcourse installation; reinstall it with "
+            "pip install --force-reinstall dlcourse"
+        )
+    actual = sha256_of(path)
+    if actual != PACKAGE_FILES[name]:
+        raise ChecksumError(
+            f"{path} is damaged: its sha256 is {actual}, expected {PACKAGE_FILES[name]}. "
+            "Reinstall dlcourse (pip install --force-reinstall dlcourse) to restore it."
+        )
+    return path
+
+
+def get_data_home(data_home: str | os.PathLike[str] | None = None) -> Path:
+    """Return the folder where ``fetch_*`` functions cache downloads, creating it.
+
+    The folder is, in order of preference: the ``data_home`` argument, the environment
+    variable ``DLCOURSE_DATA``, or a per-user cache folder
+    (``~/.cache/dlcourse`` on Linux, ``~/Library/Caches/dlcourse`` on macOS,
+    ``%LOCALAPPDATA%\\dlcourse\\Cache`` on Windows).
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> d = tempfile.mkdtemp()
+    >>> str(get_data_home(d)) == d
+    True
+    """
+    if data_home is None:
+        data_home = os.environ.get("DLCOURSE_DATA") or None
+    if data_home is None:
+        import pooch
+
+        data_home = pooch.os_cache("dlcourse")
+    path = Path(data_home).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
