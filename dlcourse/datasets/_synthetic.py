@@ -158,7 +158,7 @@ def make_windows(series: np.ndarray, window: int, horizon: int = 1) -> tuple[np.
     --------
     >>> import numpy as np
     >>> X, y = make_windows(np.arange(10.0), window=3)
-    >>> X.shape, X[0, :, 0].tolist(), y[0]
+    >>> X.shape, X[0, :, 0].tolist(), float(y[0])
     ((7, 3, 1), [0.0, 1.0, 2.0], 3.0)
     """
     series = np.asarray(series, dtype=np.float32)
