@@ -16,6 +16,7 @@ plotting   colour-blind-safe figures for training curves, images, matrices ...
 quiz       knowledge checks: question files, checking logic and widgets
 seeding    one call that seeds Python, NumPy, PyTorch and TensorFlow
 grading    the instructor's batch autograder (sandboxed nbgrader)
+hub        pretrained transformers from the Hugging Face Hub, with an offline path
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ _SUBMODULES = {
     "device",
     "frameworks",
     "grading",
+    "hub",
     "plotting",
     "quiz",
     "seeding",

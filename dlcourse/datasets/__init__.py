@@ -12,6 +12,7 @@ Every loader returns a :class:`Bunch` (a dict with attribute access) with at lea
 
 from ._base import Bunch, ChecksumError, get_data_home, package_data_path, sha256_of
 from ._convert import to_tf_dataset, to_torch_loader
+from ._fetch import CorruptCacheWarning, DownloadError, fetch_fashion_mnist, fetch_mnist, fetch_spoken_digits
 from ._loaders import load_breast_cancer, load_digits, load_mnist_sample, load_shakespeare, load_spoken_digits
 from ._synthetic import (
     make_moons,
@@ -29,6 +30,11 @@ __all__ = [
     "get_data_home",
     "package_data_path",
     "sha256_of",
+    "CorruptCacheWarning",
+    "DownloadError",
+    "fetch_mnist",
+    "fetch_fashion_mnist",
+    "fetch_spoken_digits",
     "load_mnist_sample",
     "load_spoken_digits",
     "load_shakespeare",

@@ -128,7 +128,8 @@ def load_spoken_digits(
     lengths (about 0.14 to 2.3 s). Following FSDD's own convention that the first takes
     form the test set, takes 0 and 1 (120 clips) are the test set and takes 2-9
     (480 clips) the training set. For all 3,000 recordings use
-    :func:`dlcourse.datasets.fetch_spoken_digits`.
+    :func:`dlcourse.datasets.fetch_spoken_digits`, which keeps FSDD's official split
+    (takes 0-4 of 0-49 are the test set).
 
     Parameters
     ----------

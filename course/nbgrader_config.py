@@ -1,0 +1,57 @@
+"""nbgrader configuration of the dlcourse course (nbgrader 0.9).
+
+Run nbgrader from this folder, with the environment's ``bin`` on PATH (nbgrader calls
+``alembic`` when it opens the gradebook)::
+
+    cd course
+    nbgrader generate_assignment ex01_perceptron --force   # or: python scripts/release_exercises.py
+    nbgrader autograde ex01_perceptron
+    nbgrader formgrader / nbgrader generate_feedback / nbgrader export
+
+Layout (nbgrader's defaults): ``source/<assignment>/`` holds the instructor versions with
+solutions and hidden tests (committed); ``release/<assignment>/`` the student versions that
+nbgrader generates (committed, so that learners on Binder and Colab find them);
+``submitted/``, ``autograded/``, ``feedback/`` and ``gradebook.db`` are the instructor's
+working files and never belong in the repository.
+"""
+
+import os
+
+c = get_config()  # noqa: F821 - provided by traitlets when it loads this file
+
+c.CourseDirectory.course_id = "dlcourse"
+
+# Student versions: nbgrader replaces everything between the solution markers with this stub.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
+
+# ---------------------------------------------------------------------------------------
+# Autograding
+# ---------------------------------------------------------------------------------------
+# The kernels nbgrader starts inherit this process's environment. TensorFlow's C++ logging
+# goes to stderr, and nbgrader scores a test cell that wrote anything to stderr as failed,
+# so quieten it before any kernel starts (a value the instructor set wins).
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# Training a small CNN or LSTM inside a test cell takes seconds; allow for slow machines.
+c.Execute.timeout = 300
+c.Execute.interrupt_on_timeout = True
+
+# Some lines on stderr are not the learner's fault and must not cost points. nbgrader 0.9.4+
+# drops every stderr output of a cell that matches this pattern (the whole output, so keep the
+# pattern specific): TensorFlow/absl start-up logs, which TF 2.21 prints even with
+# TF_CPP_MIN_LOG_LEVEL=2 (the "oneDNN custom operations are on" line), absl's Python
+# warnings, and Python warnings raised from inside TensorFlow, Keras, PyTorch or absl.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = (
+    r"(?m)^("
+    r"WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
+    r"|[IWE]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+ [\w./-]+:\d+\] "  # absl C++ log line
+    r"|WARNING:absl:"
+    r"|.*[/\\](site|dist)-packages[/\\](tensorflow|keras|tf_keras|torch|absl)[/\\].*Warning: "
+    r")"
+)
+
+# Feedback and the formgrader show the output of every cell; keep long outputs readable.
+c.LimitOutput.max_lines = 200
+c.LimitOutput.max_traceback = 60

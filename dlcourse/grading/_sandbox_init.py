@@ -1,0 +1,309 @@
+"""Launch one Jupyter kernel inside a sandbox (run as root, standard library only).
+
+This file is the program of the ``dlcourse-sandbox`` kernelspec. The grader (trusted, root)
+writes a JSON configuration and starts ``python -I -S _sandbox_init.py CONNECTION_FILE
+[EXTRA KERNEL ARGS]`` with ``DLCOURSE_SANDBOX_CONFIG`` pointing at it. Three processes result:
+
+1. the *launcher* (this process, root): joins the kernel's cgroups, creates new mount,
+   network, IPC, UTS and PID namespaces, and waits;
+2. the *init* (pid 1 of the new PID namespace, root): builds a minimal root file system
+   (system and Python directories read-only, the kernel's own tmpfs folder read-write, a
+   private ``/tmp``, ``/dev`` and ``/proc``), brings up a loopback interface that leads
+   nowhere, forwards interrupts and reaps children. When it exits the kernel and every
+   process the kernel started die with it (that is how PID namespaces work);
+3. the *kernel*: chrooted, in its own session, resource limits set, no supplementary
+   groups, the sandbox user's uid/gid, ``no_new_privs``; then ``execve`` of the kernel.
+
+It is a script, not a module of the package, so that it starts in a few milliseconds with
+``-I -S`` and imports nothing the student could influence.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import fcntl
+import json
+import os
+import resource
+import signal
+import socket
+import struct
+import sys
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
+CLONE_NEWPID = 0x20000000
+CLONE_NEWNET = 0x40000000
+
+MS_RDONLY = 1
+MS_NOSUID = 2
+MS_NODEV = 4
+MS_NOEXEC = 8
+MS_REMOUNT = 32
+MS_BIND = 4096
+MS_REC = 16384
+MS_PRIVATE = 1 << 18
+
+PR_SET_PDEATHSIG = 1
+PR_SET_NO_NEW_PRIVS = 38
+
+SIOCGIFFLAGS = 0x8913
+SIOCSIFFLAGS = 0x8914
+IFF_UP = 0x1
+
+DEVICES = ("null", "zero", "full", "random", "urandom")
+RLIMITS = {
+    "AS": resource.RLIMIT_AS,
+    "CORE": resource.RLIMIT_CORE,
+    "CPU": resource.RLIMIT_CPU,
+    "DATA": resource.RLIMIT_DATA,
+    "FSIZE": resource.RLIMIT_FSIZE,
+    "NOFILE": resource.RLIMIT_NOFILE,
+    "NPROC": resource.RLIMIT_NPROC,
+}
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+_libc.unshare.argtypes = [ctypes.c_int]
+_libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+_libc.sethostname.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
+
+
+class SandboxSetupError(RuntimeError):
+    pass
+
+
+def _check(ret: int, what: str) -> None:
+    if ret != 0:
+        err = ctypes.get_errno()
+        raise SandboxSetupError(f"{what}: {os.strerror(err)} (errno {err})")
+
+
+def mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    ret = _libc.mount(
+        source.encode(), target.encode(), fstype.encode() if fstype else None, flags, data.encode() if data else None
+    )
+    _check(ret, f"mount {source} on {target}")
+
+
+def prctl(option: int, arg: int) -> None:
+    _check(_libc.prctl(option, arg, 0, 0, 0), f"prctl({option})")
+
+
+def _mkdirs(path: str) -> None:
+    os.makedirs(path, mode=0o755, exist_ok=True)
+
+
+def bind(src: str, newroot: str, *, writable: bool = False, recursive: bool = True) -> None:
+    """Bind ``src`` at the same path under ``newroot``; read-only unless ``writable``."""
+    dest = newroot + src
+    if os.path.isdir(src):
+        _mkdirs(dest)
+    else:
+        _mkdirs(os.path.dirname(dest))
+        if not os.path.exists(dest):
+            with open(dest, "w"):
+                pass
+    flags = MS_BIND | (MS_REC if recursive else 0)
+    mount(src, dest, None, flags)
+    ro = 0 if writable else MS_RDONLY
+    mount("none", dest, None, MS_REMOUNT | MS_BIND | MS_NOSUID | ro | (0 if src.startswith("/dev/") else MS_NODEV))
+
+
+def loopback_up() -> None:
+    """Bring up ``lo`` in the new network namespace (it leads nowhere but itself)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        ifreq = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(s.fileno(), SIOCGIFFLAGS, ifreq))[1]
+        fcntl.ioctl(s.fileno(), SIOCSIFFLAGS, struct.pack("16sH14x", b"lo", flags | IFF_UP))
+
+
+def build_root(cfg: dict) -> str:
+    """Make the kernel's file system: only what the configuration allows is visible."""
+    newroot = cfg["newroot"]
+    mount("none", "/", None, MS_REC | MS_PRIVATE)
+    mount("tmpfs", newroot, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=0755")
+    for link in cfg.get("symlinks", []):  # /bin -> usr/bin on merged-/usr systems
+        if os.path.islink(link):
+            _mkdirs(os.path.dirname(newroot + link))
+            os.symlink(os.readlink(link), newroot + link)
+    for path in sorted(cfg["read_only"], key=len):
+        if os.path.lexists(path) and not os.path.islink(path):
+            bind(path, newroot, recursive=path not in ("/sys",))
+    # private, size-limited scratch space, then the kernel's own folder (which may lie under /tmp)
+    size = int(cfg.get("tmp_bytes", 64 << 20))
+    _mkdirs(newroot + "/dev")
+    mount("tmpfs", newroot + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=0755")
+    for name in DEVICES:
+        bind("/dev/" + name, newroot, writable=True)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                         ("stderr", "/proc/self/fd/2")):
+        os.symlink(target, f"{newroot}/dev/{name}")
+    for tmp in ("/tmp", "/var/tmp", "/dev/shm"):
+        _mkdirs(newroot + tmp)
+        mount("tmpfs", newroot + tmp, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
+    bind(cfg["rw_dir"], newroot, writable=True)
+    _mkdirs(newroot + "/proc")
+    mount("proc", newroot + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    # nothing else may be created at the top level
+    mount("none", newroot, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "size=16m,mode=0755")
+    return newroot
+
+
+def drop_privileges_and_exec(cfg: dict, argv: list[str], newroot: str) -> None:
+    os.setsid()
+    rw_dir = cfg["rw_dir"]
+    uid, gid = int(cfg["uid"]), int(cfg["gid"])
+    for dirpath, dirnames, filenames in os.walk(rw_dir):
+        for name in dirnames + filenames:
+            os.lchown(os.path.join(dirpath, name), uid, gid)
+    os.lchown(rw_dir, uid, gid)
+    os.chroot(newroot)
+    os.chdir(cfg["cwd"])
+    for name, value in cfg.get("rlimits", {}).items():
+        resource.setrlimit(RLIMITS[name], (int(value), int(value)))
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+    prctl(PR_SET_NO_NEW_PRIVS, 1)
+    if os.getuid() == 0 or os.geteuid() == 0:  # pragma: no cover - defensive
+        raise SandboxSetupError("still root after setresuid")
+    os.umask(0o077)
+    log = os.open(cfg["kernel_log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
+    devnull = os.open("/dev/null", os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(log, 1)
+    os.dup2(log, 2)
+    os.closerange(3, 65536)
+    os.execve(argv[0], argv, cfg["env"])
+
+
+def _write_report(cfg: dict, report: dict) -> None:
+    path = cfg.get("report")
+    if not path:
+        return
+    tmp = path + ".tmp"
+    with open(tmp, "w") as fh:
+        json.dump(report, fh)
+    os.replace(tmp, path)
+
+
+def run_init(cfg: dict, argv: list[str]) -> int:
+    """pid 1 of the sandbox: set it up, start the kernel, forward signals, reap, report."""
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    try:
+        _libc.sethostname(b"sandbox", 7)
+        if cfg.get("loopback", True):
+            loopback_up()
+        newroot = build_root(cfg)
+    except Exception as exc:  # the grader reads this report
+        _write_report(cfg, {"setup_error": f"{type(exc).__name__}: {exc}"})
+        return 70
+    kernel = os.fork()
+    if kernel == 0:
+        try:
+            drop_privileges_and_exec(cfg, argv, newroot)
+        except BaseException as exc:  # pragma: no cover - reported to the grader
+            _write_report(cfg, {"setup_error": f"{type(exc).__name__}: {exc}"})
+        os._exit(71)
+
+    def forward(signum, _frame):
+        try:
+            os.killpg(kernel, signal.SIGINT if signum == signal.SIGINT else signal.SIGKILL)
+        except OSError:
+            pass
+        if signum != signal.SIGINT:
+            os._exit(128 + signum)
+
+    signal.signal(signal.SIGINT, forward)
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGHUP, forward)
+    status = 0
+    while True:
+        try:
+            pid, wstatus = os.waitpid(-1, 0)
+        except ChildProcessError:
+            break
+        except InterruptedError:  # pragma: no cover - PEP 475 retries for us
+            continue
+        if pid == kernel:
+            status = wstatus
+            break
+    report: dict = {}
+    if os.WIFSIGNALED(status):
+        report["signal"] = os.WTERMSIG(status)
+        code = 128 + os.WTERMSIG(status)
+    else:
+        report["exit_code"] = os.WEXITSTATUS(status)
+        code = os.WEXITSTATUS(status)
+    _write_report(cfg, report)
+    return code  # returning kills every process left in the namespace
+
+
+def main(args: list[str]) -> int:
+    if len(args) < 1:
+        print("usage: _sandbox_init.py CONNECTION_FILE [kernel args...]", file=sys.stderr)
+        return 2
+    config_path = os.environ.get("DLCOURSE_SANDBOX_CONFIG")
+    if not config_path:
+        print(
+            "dlcourse-sandbox: no DLCOURSE_SANDBOX_CONFIG; this kernel is started by `dlcourse grade`, "
+            "which prepares the sandbox it runs in",
+            file=sys.stderr,
+        )
+        return 2
+    if os.geteuid() != 0:
+        print("dlcourse-sandbox: must be started as root (it drops to the sandbox user itself)", file=sys.stderr)
+        return 2
+    with open(config_path) as fh:
+        cfg = json.load(fh)
+    argv = list(cfg["argv"]) + list(args[1:])
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # die with the grader
+    for procs in cfg.get("cgroup_procs", []):
+        with open(procs, "w") as fh:
+            fh.write(str(os.getpid()))
+    flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID
+    if _libc.unshare(flags) != 0:
+        err = ctypes.get_errno()
+        _write_report(cfg, {"setup_error": f"unshare: {os.strerror(err)} (errno {err})"})
+        return 70
+    init = os.fork()
+    if init == 0:
+        code = 70
+        try:
+            code = run_init(cfg, argv)
+        finally:
+            os._exit(code)
+
+    def on_signal(signum, _frame):
+        if signum == signal.SIGINT:
+            return  # the init got it too (same process group) and forwards it to the kernel
+        try:
+            os.kill(init, signal.SIGKILL)
+        except OSError:
+            pass
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    while True:
+        try:
+            _, wstatus = os.waitpid(init, 0)
+            break
+        except InterruptedError:  # pragma: no cover
+            continue
+        except ChildProcessError:  # pragma: no cover
+            return 70
+    if os.WIFSIGNALED(wstatus):
+        return 128 + os.WTERMSIG(wstatus)
+    return os.WEXITSTATUS(wstatus)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except OSError as exc:
+        if exc.errno == errno.EPERM:
+            print(f"dlcourse-sandbox: not permitted: {exc}", file=sys.stderr)
+        raise

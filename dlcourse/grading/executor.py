@@ -1,0 +1,588 @@
+"""Run one student's notebooks: check, sanitize with nbgrader, execute in the sandbox.
+
+This is the part of grading that runs in parallel (one worker process per CPU, one sandbox
+per kernel). It never writes the gradebook: it returns the executed notebooks and the
+reasons found, and the main process records grades serially with nbgrader's own
+``SaveAutoGrades`` (see :mod:`dlcourse.grading.batch`).
+
+What it adds to nbgrader's ``Execute``:
+
+* the notebook is read defensively (size limit, no symlinks, JSON and nbformat checked);
+* nbgrader metadata the student changed is put back from the gradebook, duplicated or
+  invented grade ids are dropped, edited or deleted test cells are noticed (and nbgrader's
+  ``OverwriteCells`` restores them, ``add_missing_cells`` on);
+* every autograded test cell is followed by a *canary* cell that must fail with a random
+  message; a notebook that hooks IPython to skip or swallow test code makes the canary
+  pass and is marked ``tampered_execution`` (its autograded tests score 0);
+* a test cell scores from the kernel's ``execute_reply``: an error reply puts the error
+  first (an ``execute_result`` printed earlier by student code cannot turn it into
+  partial credit), and a test cell that never ran gets an error instead of nbgrader's
+  default full marks for a cell without output;
+* timeouts, a dead kernel, limits reached and output floods become reasons; output is
+  capped in bytes while it arrives.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import json
+import os
+import re
+import secrets
+import stat
+import time
+import traceback
+from dataclasses import dataclass, field
+
+import nbformat
+from nbformat.notebooknode import NotebookNode, from_dict
+
+from .status import Reason
+
+SIGNAL_NAMES = {4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL", 11: "SIGSEGV", 15: "SIGTERM",
+                24: "SIGXCPU", 25: "SIGXFSZ"}
+
+#: Student files never copied into the kernel's folder (they would configure the kernel itself).
+IGNORED_FILES = re.compile(r"(^|/)(\.ipython|\.jupyter|\.ipynb_checkpoints|__pycache__)(/|$)|"
+                           r"(^|/)(ipython|ipython_kernel|jupyter)[\w-]*_config\.(py|json)$|"
+                           r"(^|/)(sitecustomize|usercustomize)\.py$|(^|/)timestamp\.txt$")
+
+
+@dataclass
+class CellInfo:
+    """One nbgrader cell as the gradebook knows it."""
+
+    grade_id: str
+    cell_type: str
+    locked: bool
+    source: str
+    grade: bool = False
+    solution: bool = False
+    task: bool = False
+    points: float = 0.0
+
+    @property
+    def autograded_test(self) -> bool:
+        return self.grade and not self.solution and self.cell_type == "code"
+
+
+@dataclass
+class RunSettings:
+    """Everything a worker needs that is the same for every student of the run."""
+
+    assignment: str
+    db_url: str  # a read-only snapshot of the gradebook for nbgrader's sanitizers
+    config: dict  # the course's nbgrader configuration
+    cells: dict[str, dict[str, CellInfo]]  # notebook -> grade_id -> cell
+    limits: object  # sandbox.Limits
+    workspace: object | None  # sandbox.Workspace (None: unsandboxed)
+    kernel_python: str
+    sandboxed: bool = True
+    cell_timeout: int = 30
+    startup_timeout: int = 60
+    max_notebook_bytes: int = 20 << 20
+    max_file_bytes: int = 50 << 20
+
+
+@dataclass
+class StudentJob:
+    student: str
+    notebooks: dict[str, str | None]  # canonical notebook name -> submitted file (None: missing)
+    workdir_files: list[tuple[str, str]] = field(default_factory=list)  # (source path, relative path)
+    renamed: dict[str, str] = field(default_factory=dict)  # canonical -> original file name
+
+
+@dataclass
+class NotebookOutcome:
+    name: str
+    notebook: str | None = None  # the executed, sanitized notebook (JSON), None if it could not run
+    reasons: list[Reason] = field(default_factory=list)
+    kernel: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+@dataclass
+class StudentOutcome:
+    student: str
+    notebooks: dict[str, NotebookOutcome] = field(default_factory=dict)
+    seconds: float = 0.0
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class NotebookRejected(Exception):
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+def read_submitted_notebook(path: str, max_bytes: int) -> NotebookNode:
+    """Read a student's notebook without trusting it: no symlinks, bounded size, valid JSON and nbformat."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError as exc:
+        raise NotebookRejected("invalid_notebook", f"cannot open the notebook ({exc.strerror})") from exc
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise NotebookRejected("invalid_notebook", "the notebook is not a regular file")
+        if st.st_size > max_bytes:
+            raise NotebookRejected("notebook_too_large",
+                                   f"the notebook is {st.st_size} bytes; the limit is {max_bytes}")
+        raw = fh.read(max_bytes + 1)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NotebookRejected("invalid_notebook", f"invalid notebook: not UTF-8 text ({exc.reason} at byte "
+                                                   f"{exc.start})") from exc
+    if not text.strip():
+        raise NotebookRejected("invalid_notebook", "invalid notebook: the file is empty")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) - 1 else ""
+        raise NotebookRejected("invalid_notebook", f"invalid notebook: not valid JSON: {exc.msg} at line "
+                                                   f"{exc.lineno} column {exc.colno}{hint}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+        raise NotebookRejected("invalid_notebook", "invalid notebook: JSON without a list of cells")
+    try:
+        nb = nbformat.reads(text, as_version=4)
+    except Exception as exc:
+        raise NotebookRejected("invalid_notebook", f"invalid notebook: {type(exc).__name__}: "
+                                                   f"{str(exc).splitlines()[0][:200]}") from exc
+    try:
+        nbformat.validate(nb)
+    except nbformat.ValidationError:
+        try:
+            from nbformat.validator import normalize
+
+            _, fixed = normalize(nb)
+            nb = from_dict(fixed)
+            nbformat.validate(nb)
+        except Exception as exc:
+            first = str(exc).splitlines()[0][:200]
+            raise NotebookRejected("invalid_notebook", f"invalid notebook: fails the nbformat schema: {first}") from exc
+    return nb
+
+
+# --------------------------------------------------------------------------- sanitizing
+
+
+def _norm(src: str) -> str:
+    return "\n".join(line.rstrip() for line in src.strip().splitlines())
+
+
+def visible_source(source: str, begin: str = "BEGIN HIDDEN TESTS", end: str = "END HIDDEN TESTS") -> str:
+    """The source without its hidden-test region (what the student was given)."""
+    out, hidden = [], False
+    for line in source.split("\n"):
+        if begin in line:
+            hidden = True
+        elif end in line:
+            hidden = False
+        elif not hidden:
+            out.append(line)
+    return "\n".join(out)
+
+
+def repair_metadata(nb: NotebookNode, cells: dict[str, CellInfo], name: str) -> list[Reason]:
+    """Put nbgrader metadata back as the gradebook has it; report edited and deleted test cells."""
+    reasons: list[Reason] = []
+    seen: set[str] = set()
+    for i, cell in enumerate(nb.cells):
+        md = cell.metadata.get("nbgrader")
+        if md is None:
+            continue
+        gid = md.get("grade_id") if isinstance(md, dict) else None
+        info = cells.get(gid) if isinstance(gid, str) else None
+        if info is None or gid in seen:
+            del cell.metadata["nbgrader"]
+            why = "a duplicate of" if info is not None else "unknown to the gradebook:"
+            reasons.append(Reason("metadata_repaired", f"cell {i + 1} claimed nbgrader metadata ({why} "
+                                                       f"{gid!r}); graded as an ordinary cell", name))
+            continue
+        seen.add(gid)
+        want = {"grade": info.grade, "solution": info.solution, "locked": info.locked, "task": info.task,
+                "grade_id": gid, "schema_version": 3}
+        if info.grade:
+            want["points"] = info.points
+        changed = [k for k, v in want.items() if k != "schema_version" and md.get(k, False) != v]
+        if changed:
+            reasons.append(Reason("metadata_repaired", f"nbgrader metadata of cell {gid!r} was changed "
+                                                       f"({', '.join(changed)}); put back", name))
+        keep = {k: v for k, v in md.items() if k in ("checksum", "cell_type")}
+        cell.metadata["nbgrader"] = from_dict({**keep, **want})
+        if info.locked and info.autograded_test:
+            mine = _norm(cell.source if cell.cell_type == info.cell_type else "\0changed type")
+            if mine not in (_norm(visible_source(info.source)), _norm(info.source)):
+                reasons.append(Reason("tampered_tests", f"test cell {gid!r} was edited; restored from the "
+                                                        "gradebook before grading", name))
+        elif info.locked and _norm(cell.source) not in (_norm(info.source), _norm(visible_source(info.source))):
+            reasons.append(Reason("metadata_repaired", f"locked cell {gid!r} was edited; restored", name))
+    for gid, info in cells.items():
+        if gid not in seen and info.autograded_test:
+            reasons.append(Reason("tampered_tests", f"test cell {gid!r} was deleted; restored from the "
+                                                    "gradebook before grading", name))
+        elif gid not in seen and info.grade:
+            reasons.append(Reason("metadata_repaired", f"graded cell {gid!r} was deleted; added back", name))
+    return reasons
+
+
+def _make_canary() -> tuple[NotebookNode, str]:
+    nonce = secrets.token_hex(12)
+    a, b = secrets.randbelow(9000) + 1000, secrets.randbelow(9000) + 1000
+    wrong = a * b + secrets.randbelow(97) + 1
+    var = "_" + secrets.token_hex(3)
+    src = f"{var} = {a} * {b}\nassert {var} == {wrong}, {nonce!r}"
+    cell = nbformat.v4.new_code_cell(src)
+    cell.metadata["dlcourse_canary"] = nonce
+    return cell, nonce
+
+
+# --------------------------------------------------------------------------- execution
+
+
+def _error_output(ename: str, evalue: str) -> NotebookNode:
+    return nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])
+
+
+def _size(msg_type: str, content: dict) -> int:
+    if msg_type == "stream":
+        return len(content.get("text", ""))
+    if msg_type == "error":
+        return len(content.get("evalue", "")) + sum(len(x) for x in content.get("traceback", []))
+    data = content.get("data", {})
+    return sum(len(v) if isinstance(v, str) else len(json.dumps(v)) for v in data.values()) + 64
+
+
+def _make_execute_class():
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: F401  (re-exported below)
+    from nbgrader.preprocessors import Execute
+
+    class SandboxedExecute(Execute):
+        """nbgrader's Execute with a sandboxed kernel, reply tracking, output caps and timeouts recorded."""
+
+        def setup(self, sandbox, settings: RunSettings, kernel_manager_class, grade_cells: set[int]):
+            self._sandbox = sandbox
+            self._settings = settings
+            self._km_class = kernel_manager_class
+            self._grade_cells = grade_cells
+            self.replies: dict[int, dict] = {}
+            self.timeouts: list[int] = []
+            self.current = -1
+            self.kept = 0
+            self.received = 0
+            self.flooded: list[int] = []
+            self.truncated = False
+            self.km_used = None
+            self._interrupted_for_flood: set[int] = set()
+
+        def create_kernel_manager(self):
+            self.km = self._km_class(self._sandbox, self._settings.kernel_python, config=self.config)
+            self.km_used = self.km
+            return self.km
+
+        async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
+            self.current = cell_index
+            return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+
+        def on_cell_executed(self, **kwargs):
+            reply = kwargs.get("execute_reply") or {}
+            content = reply.get("content", {})
+            self.replies[kwargs["cell_index"]] = {
+                "status": content.get("status"),
+                "ename": content.get("ename", ""),
+                "evalue": content.get("evalue", ""),
+            }
+            super().on_cell_executed(**kwargs)
+
+        async def _async_handle_timeout(self, timeout, cell=None):
+            self.timeouts.append(self.current)
+            return await super()._async_handle_timeout(timeout, cell)
+
+        def output(self, outs, msg, display_id, cell_index):
+            msg_type = msg["msg_type"]
+            content = msg.get("content", {})
+            size = _size(msg_type, content)
+            self.received += size
+            limit = self._settings.limits.output_bytes
+            if self.received > 20 * limit and cell_index not in self._interrupted_for_flood:
+                self._interrupted_for_flood.add(cell_index)
+                self.flooded.append(cell_index)
+                with contextlib.suppress(Exception):
+                    asyncio.ensure_future(self.km.interrupt_kernel())
+            if self.kept + size <= limit:
+                self.kept += size
+                return super().output(outs, msg, display_id, cell_index)
+            self.truncated = True
+            in_grade = cell_index in self._grade_cells
+            if msg_type == "error":
+                content = dict(content)
+                content["traceback"] = [line[:2000] for line in content.get("traceback", [])[-20:]]
+                content["evalue"] = content.get("evalue", "")[:2000]
+                msg = {**msg, "content": content}
+                return super().output(outs, msg, display_id, cell_index)
+            if msg_type == "execute_result" and in_grade:
+                text = content.get("data", {}).get("text/plain", "")
+                msg = {**msg, "content": {**content, "data": {"text/plain": text[:1000]}}}
+                return super().output(outs, msg, display_id, cell_index)
+            if msg_type == "stream" and content.get("name") == "stderr" and in_grade:
+                if not any(o.get("output_type") == "stream" and o.get("name") == "stderr" for o in outs):
+                    msg = {**msg, "content": {**content, "text": content.get("text", "")[:1000]}}
+                    return super().output(outs, msg, display_id, cell_index)
+            return None
+
+    return SandboxedExecute
+
+
+_EXECUTE_CLASS = None
+
+
+def execute_class():
+    global _EXECUTE_CLASS
+    if _EXECUTE_CLASS is None:
+        _EXECUTE_CLASS = _make_execute_class()
+    return _EXECUTE_CLASS
+
+
+def _cell_label(nb: NotebookNode, index: int, numbering: dict[int, int]) -> str:
+    cell = nb.cells[index]
+    gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+    label = f"cell {numbering.get(index, index + 1)}"
+    return f"{label} (grade_id {gid})" if gid else label
+
+
+def _kernel_death(report: dict, limits, where: str) -> Reason:
+    sig = report.get("signal")
+    if report.get("oom_kills", 0) > 0:
+        from .sandbox import _human
+
+        return Reason("memory_limit", f"kernel died in {where}: memory limit ({_human(limits.memory_bytes)}) "
+                                      "exceeded")
+    if sig == 24:
+        return Reason("cpu_limit", f"kernel died in {where}: CPU-time limit ({limits.cpu_seconds} s) exceeded")
+    if sig == 25:
+        return Reason("kernel_died", f"kernel died in {where}: wrote a file larger than the limit")
+    if sig is not None:
+        return Reason("kernel_died", f"kernel died in {where}: killed by {SIGNAL_NAMES.get(sig, f'signal {sig}')}")
+    if "exit_code" in report:
+        return Reason("kernel_died", f"kernel died in {where}: it exited with code {report['exit_code']} "
+                                     "(exit(), quit() or os._exit() in the notebook?)")
+    return Reason("kernel_died", f"kernel died in {where}")
+
+
+def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, km_classes) -> NotebookOutcome:
+    """Read, sanitize, execute and post-process one notebook of one student."""
+    from nbgrader import utils as nbutils
+    from nbgrader.preprocessors import (
+        CheckCellMetadata,
+        ClearOutput,
+        DeduplicateIds,
+        IgnorePattern,
+        LimitOutput,
+        OverwriteCells,
+        OverwriteKernelspec,
+    )
+    from traitlets.config import Config
+
+    t0 = time.monotonic()
+    out = NotebookOutcome(name)
+    try:
+        nb = read_submitted_notebook(path, settings.max_notebook_bytes)
+    except NotebookRejected as exc:
+        out.reasons.append(Reason(exc.kind, str(exc), name))
+        return out
+    cells = settings.cells.get(name, {})
+    out.reasons += repair_metadata(nb, cells, name)
+    cfg = Config(copy.deepcopy(settings.config))
+    cfg.OverwriteCells.add_missing_cells = True
+    resources = {
+        "nbgrader": {"student": job.student, "assignment": settings.assignment, "notebook": name,
+                     "db_url": settings.db_url},
+        "metadata": {"path": "."},
+    }
+    try:
+        for cls in (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata):
+            nb, resources = cls(config=cfg)(nb, resources)
+    except Exception as exc:
+        out.reasons.append(Reason("invalid_notebook", f"invalid nbgrader metadata: {type(exc).__name__}: "
+                                                      f"{str(exc).splitlines()[0][:200] if str(exc) else ''}", name))
+        return out
+
+    # numbering the student sees (1-based), then canaries after each autograded test cell
+    tests = {i for i, c in enumerate(nb.cells) if nbutils.is_grade(c) and not nbutils.is_solution(c)
+             and c.cell_type == "code"}
+    new_cells, numbering, canaries, grade_idx = [], {}, {}, set()
+    for i, cell in enumerate(nb.cells):
+        numbering[len(new_cells)] = i + 1
+        if i in tests:
+            grade_idx.add(len(new_cells))
+        new_cells.append(cell)
+        if i in tests:
+            canary, nonce = _make_canary()
+            canaries[len(new_cells)] = nonce
+            new_cells.append(canary)
+    nb.cells = new_cells
+
+    ws = settings.workspace
+    sandbox = ws.new_kernel(job.workdir_files, jobs=1)
+    ex_cls = execute_class()
+    ex = ex_cls(config=cfg)
+    ex.timeout = settings.cell_timeout
+    ex.startup_timeout = settings.startup_timeout
+    ex.shutdown_kernel = "immediate"
+    ex.store_widget_state = False
+    ex.record_timing = False
+    ex.iopub_timeout = 5
+    ex.raise_on_iopub_timeout = True
+    ex.interrupt_on_timeout = True
+    ex.setup(sandbox, settings, km_classes, grade_idx)
+    failure_at: int | None = None
+    failure: str | None = None
+    try:
+        nb, resources = ex(nb, resources)
+    except Exception as exc:
+        failure_at = ex.current
+        failure = type(exc).__name__
+        if failure not in ("DeadKernelError", "CellTimeoutError"):
+            failure_detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:300]
+        else:
+            failure_detail = ""
+    finally:
+        km = ex.km_used
+        if km is not None:
+            with contextlib.suppress(Exception):
+                km.release()
+            out.kernel = dict(km.final_report or {})
+        else:
+            sandbox.cleanup()
+    nb = ex.nb if ex.nb is not None else nb
+    report = out.kernel
+    limits = settings.limits
+
+    # ---- what happened
+    for idx in ex.timeouts:
+        where = _cell_label(nb, idx, numbering)
+        out.reasons.append(Reason("timeout", f"timeout in {where} after {settings.cell_timeout} s", name))
+    for idx in ex.flooded:
+        where = _cell_label(nb, idx, numbering)
+        out.reasons.append(Reason("output_flood", f"{where} printed more than "
+                                                  f"{20 * limits.output_bytes // (1 << 20)} MiB; interrupted", name))
+    if ex.truncated:
+        out.reasons.append(Reason("output_truncated", f"output truncated: more than "
+                                                      f"{limits.output_bytes // 1024} KiB of output", name))
+    not_run_reason = None
+    if failure is not None:
+        where = _cell_label(nb, failure_at, numbering) if 0 <= (failure_at or -1) < len(nb.cells) else "start-up"
+        if failure == "DeadKernelError" or (report.get("signal") is not None or "exit_code" in report):
+            reason = _kernel_death(report, limits, where)
+            not_run_reason = "the kernel died before this test ran"
+        elif failure == "CellTimeoutError":
+            if failure_at not in ex.timeouts:
+                out.reasons.append(Reason("timeout", f"timeout in {where} after {settings.cell_timeout} s", name))
+            reason = Reason("timeout", f"the kernel did not respond after the timeout in {where}; it was stopped")
+            not_run_reason = "the kernel was stopped after a timeout before this test ran"
+        elif failure_at in (-1, None) or not ex.replies:
+            detail = report.get("setup_error") or failure_detail or failure
+            reason = Reason("kernel_start", f"the sandboxed kernel did not start: {detail}")
+            not_run_reason = "the kernel did not start"
+        else:
+            reason = Reason("grader_error", f"execution stopped in {where}: {failure_detail}")
+            not_run_reason = "execution stopped before this test ran"
+        reason.notebook = name
+        out.reasons.append(reason)
+    if report.get("pids_limit_hits", 0) > 0:
+        out.reasons.append(Reason("process_limit", f"reached the limit of {limits.processes} processes "
+                                                   f"({report['pids_limit_hits']} refused forks)", name))
+    for idx in range(len(nb.cells)):
+        cell = nb.cells[idx]
+        if cell.cell_type == "code" and any(o.get("output_type") == "error" and o.get("ename") == "MemoryError"
+                                            for o in cell.get("outputs", [])):
+            if not any(r.kind == "memory_limit" for r in out.reasons):
+                out.reasons.append(Reason("memory_limit", f"MemoryError in {_cell_label(nb, idx, numbering)}",
+                                          name))
+
+    # ---- canaries: did test code run as written?
+    tampered = []
+    for idx, nonce in canaries.items():
+        rep = ex.replies.get(idx)
+        if rep is None:
+            continue
+        if not (rep["status"] == "error" and rep["ename"] == "AssertionError" and rep["evalue"] == nonce):
+            tampered.append(idx)
+    if tampered:
+        where = _cell_label(nb, tampered[0] - 1, numbering)
+        out.reasons.append(Reason("tampered_execution", f"test code did not run as written (checked after "
+                                                        f"{where}): the notebook hooks or suppresses execution; "
+                                                        "autograded tests scored 0", name))
+
+    # ---- score from replies, never from the absence of output
+    for idx in sorted(grade_idx):
+        cell = nb.cells[idx]
+        rep = ex.replies.get(idx)
+        outputs = list(cell.get("outputs", []))
+        if tampered:
+            cell.outputs = [_error_output("TamperingDetected", "test execution was interfered with; "
+                                                               "see the grader's reasons")]
+        elif rep is None:
+            cell.outputs = outputs + [_error_output("TestNotRun", not_run_reason or "this test did not run")]
+        elif rep["status"] != "ok":
+            errors = [o for o in outputs if o.get("output_type") == "error"]
+            if not errors:
+                errors = [_error_output(rep["ename"] or "Error", rep["evalue"])]
+            others = [o for o in outputs if o.get("output_type") != "error"]
+            cell.outputs = errors + others
+        else:
+            results = [i for i, o in enumerate(outputs) if o.get("output_type") == "execute_result"]
+            if len(results) > 1:
+                drop = set(results[:-1])
+                cell.outputs = [o for i, o in enumerate(outputs) if i not in drop]
+        try:
+            nbutils.determine_grade(cell)
+        except Exception as exc:
+            cell.outputs = [_error_output("InvalidPartialCredit", str(exc)[:300])]
+            out.reasons.append(Reason("grader_error", f"{_cell_label(nb, idx, numbering)}: partial credit "
+                                                      f"is not a valid score ({exc})", name))
+
+    # ---- drop canaries, then nbgrader's own output post-processing
+    nb.cells = [c for i, c in enumerate(nb.cells) if i not in canaries]
+    nb.metadata.pop("widgets", None)
+    before = json.dumps([c.get("outputs", []) for c in nb.cells])
+    try:
+        for cls in (IgnorePattern, LimitOutput):
+            nb, resources = cls(config=cfg)(nb, resources)
+        from nbconvert.preprocessors import ClearMetadataPreprocessor
+
+        nb, resources = ClearMetadataPreprocessor(config=cfg)(nb, resources)
+    except Exception as exc:  # pragma: no cover - configuration problems
+        out.reasons.append(Reason("grader_error", f"output post-processing failed: {exc}", name))
+    if "Output truncated" in json.dumps([c.get("outputs", []) for c in nb.cells]) and \
+            "Output truncated" not in before and not ex.truncated:
+        out.reasons.append(Reason("output_truncated", "output truncated: more lines than nbgrader's LimitOutput "
+                                                      "keeps", name))
+    out.notebook = nbformat.writes(nb)
+    out.seconds = time.monotonic() - t0
+    return out
+
+
+def grade_student(job: StudentJob, settings: RunSettings) -> StudentOutcome:
+    """Run every submitted notebook of one student (in a worker process)."""
+    from .kernels import SandboxKernelManager, UnsandboxedKernelManager
+
+    km_class = SandboxKernelManager if settings.sandboxed else UnsandboxedKernelManager
+    t0 = time.monotonic()
+    res = StudentOutcome(job.student)
+    for name, path in sorted(job.notebooks.items()):
+        if path is None:
+            continue
+        try:
+            res.notebooks[name] = run_notebook(name, path, job, settings, km_class)
+        except Exception as exc:  # a bug or an environment problem: say so, keep the batch going
+            detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:300]
+            res.notebooks[name] = NotebookOutcome(name, None, [Reason("grader_error", f"grader error: {detail}",
+                                                                      name)])
+    res.seconds = time.monotonic() - t0
+    return res

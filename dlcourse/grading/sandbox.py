@@ -1,0 +1,666 @@
+"""The sandbox student code runs in: a separate user, namespaces, cgroups and rlimits.
+
+Only the *kernel* is sandboxed. nbgrader, the gradebook and this package run as the
+instructor (trusted); they talk to the kernel over ZeroMQ ``ipc`` sockets in a folder both
+sides can reach (TCP on loopback does not cross the kernel's private network namespace).
+
+What a sandboxed kernel gets (see ``_sandbox_init.py`` for the mechanics):
+
+* its own user (``dlcourse-sandbox`` by default, created on first use), no supplementary
+  groups, ``no_new_privs``;
+* its own mount namespace and a root file system built from an allowlist: the system
+  (``/usr``, ``/etc``, ``/sys``), the Python environment, read-only; its working folder, a
+  size-limited tmpfs that holds a copy of the assignment's data files; private ``/tmp``,
+  ``/var/tmp`` and ``/dev/shm``. Course sources, solutions, hidden tests, the gradebook,
+  other students' work and the instructor's home are simply not there;
+* its own network namespace with only a loopback interface: no network at all;
+* its own PID and IPC namespaces: it cannot see, signal or trace any other process, and
+  every process it starts dies with it;
+* cgroup limits (v1 or v2) on memory, number of processes and CPU share, plus rlimits on
+  CPU seconds, file size, open files and core dumps; the grader adds per-cell timeouts and
+  a cap on output bytes.
+
+All of this needs root on Linux (``sudo dlcourse grade ...``, or a root container with
+``CAP_SYS_ADMIN``). Without it :func:`detect` says why, and the grader refuses to run
+student code unless the instructor passes ``--no-sandbox``, which it then reports loudly on
+screen and in every result row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+INIT_SCRIPT = Path(__file__).with_name("_sandbox_init.py")
+KERNEL_NAME = "dlcourse-sandbox"
+DEFAULT_USER = "dlcourse-sandbox"
+SYSTEM_READ_ONLY = ("/usr", "/etc", "/sys", "/opt")
+TOP_LEVEL_LINKS = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
+
+MNT_DETACH = 2
+MS_NOSUID = 2
+MS_NODEV = 4
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+_libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
+
+
+class SandboxUnavailable(RuntimeError):
+    """Isolation cannot be set up here; the message says why and what would fix it."""
+
+
+@dataclass
+class Limits:
+    """Resource limits for one sandboxed kernel (one notebook of one student)."""
+
+    memory_bytes: int = 2 << 30  # cgroup memory limit (RLIMIT_AS fallback without cgroups)
+    processes: int = 64  # cgroup pids.max (RLIMIT_NPROC fallback)
+    cpus: float = 1.0  # cgroup CPU quota, in CPUs
+    cpu_seconds: int = 600  # RLIMIT_CPU per process
+    file_bytes: int = 64 << 20  # RLIMIT_FSIZE: largest file the kernel may write
+    open_files: int = 1024  # RLIMIT_NOFILE
+    workdir_bytes: int = 256 << 20  # tmpfs size of the kernel's working folder
+    tmp_bytes: int = 64 << 20  # tmpfs size of /tmp, /var/tmp and /dev/shm (each)
+    output_bytes: int = 2 << 20  # all outputs of one notebook together (the grader enforces it)
+
+    def describe(self) -> str:
+        return (
+            f"memory {_human(self.memory_bytes)}, {self.processes} processes, {self.cpus:g} CPU, "
+            f"{self.cpu_seconds} CPU-s per process, files up to {_human(self.file_bytes)}, "
+            f"working folder {_human(self.workdir_bytes)}, output {_human(self.output_bytes)} per notebook"
+        )
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(n) < 1024 or unit == "GiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.3g} {unit}"
+        n /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def parse_size(text: str) -> int:
+    """``"2G"`` -> 2147483648; accepts K, M, G (binary) and plain bytes.
+
+    >>> parse_size("512M"), parse_size("2g"), parse_size("1000")
+    (536870912, 2147483648, 1000)
+    """
+    text = text.strip().upper().removesuffix("B").removesuffix("I")
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+    number = text[:-1] if text[-1:] in "KMG" else text
+    return int(float(number) * scale)
+
+
+# --------------------------------------------------------------------------- cgroups
+
+
+def _read(path: str | Path, default: str = "") -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return default
+
+
+def _write(path: str | Path, value: str) -> None:
+    with open(path, "w") as fh:
+        fh.write(value)
+
+
+def _parse_kv(text: str) -> dict[str, int]:
+    out = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].lstrip("-").isdigit():
+            out[parts[0]] = int(parts[1])
+    return out
+
+
+class Cgroups:
+    """A private cgroup subtree for one grading run, on cgroup v2 or v1."""
+
+    def __init__(self, version: int, bases: dict[str, Path]):
+        self.version = version
+        self.bases = bases  # v2: {"unified": path}; v1: {"memory": path, "pids": path, "cpu": path}
+
+    @property
+    def controllers(self) -> list[str]:
+        if self.version == 2:
+            ctl = _read(self.bases["unified"] / "cgroup.subtree_control").split()
+            return [c for c in ("memory", "pids", "cpu") if c in ctl]
+        return sorted(self.bases)
+
+    def describe(self) -> str:
+        return f"cgroup v{self.version} ({', '.join(self.controllers)})"
+
+    @classmethod
+    def create(cls, run_name: str) -> Cgroups | None:
+        """Make ``dlcourse-<run>`` cgroups we may put kernels in, or None if impossible."""
+        if os.geteuid() != 0:
+            return None
+        mounts = [line.split() for line in _read("/proc/self/mounts").splitlines()]
+        own = {}
+        for line in _read("/proc/self/cgroup").splitlines():
+            hid, ctrls, path = line.split(":", 2)
+            for ctrl in ctrls.split(",") if ctrls else [""]:
+                own[ctrl] = path
+        v2_mount = next((m[1] for m in mounts if m[2] == "cgroup2"), None)
+        if v2_mount:
+            root = Path(v2_mount)
+            avail = _read(root / "cgroup.controllers").split()
+            if {"memory", "pids"} <= set(avail):
+                rel = own.get("", "/").lstrip("/")
+                for parent in ([root / rel] if rel else []) + [root]:
+                    base = parent / f"dlcourse-{run_name}"
+                    try:
+                        enable = " ".join(f"+{c}" for c in ("memory", "pids", "cpu") if c in avail)
+                        with contextlib.suppress(OSError):
+                            _write(parent / "cgroup.subtree_control", enable)
+                        if not {"memory", "pids"} <= set(_read(parent / "cgroup.subtree_control").split()):
+                            continue
+                        base.mkdir(exist_ok=True)
+                        with contextlib.suppress(OSError):
+                            _write(base / "cgroup.subtree_control", enable)
+                        if {"memory", "pids"} <= set(_read(base / "cgroup.subtree_control").split()):
+                            return cls(2, {"unified": base})
+                        base.rmdir()
+                    except OSError:
+                        continue
+        v1 = {c: m[1] for m in mounts if m[2] == "cgroup" for c in m[3].split(",") if c in ("memory", "pids", "cpu")}
+        if {"memory", "pids"} <= set(v1):
+            bases = {}
+            try:
+                for ctrl, mnt in v1.items():
+                    base = Path(mnt + own.get(ctrl, "/").rstrip("/")) / f"dlcourse-{run_name}"
+                    base.mkdir(parents=True, exist_ok=True)
+                    bases[ctrl] = base
+                return cls(1, bases)
+            except OSError:
+                for base in bases.values():
+                    with contextlib.suppress(OSError):
+                        base.rmdir()
+        return None
+
+    def new_kernel_group(self, name: str, limits: Limits) -> KernelCgroup:
+        paths = {ctrl: base / name for ctrl, base in self.bases.items()}
+        for path in paths.values():
+            path.mkdir()
+        if self.version == 2:
+            p = paths["unified"]
+            _write(p / "memory.max", str(limits.memory_bytes))
+            with contextlib.suppress(OSError):
+                _write(p / "memory.swap.max", "0")
+            _write(p / "pids.max", str(limits.processes))
+            if (p / "cpu.max").exists():
+                _write(p / "cpu.max", f"{int(limits.cpus * 100000)} 100000")
+        else:
+            m = paths["memory"]
+            _write(m / "memory.limit_in_bytes", str(limits.memory_bytes))
+            with contextlib.suppress(OSError):
+                _write(m / "memory.memsw.limit_in_bytes", str(limits.memory_bytes))
+            _write(paths["pids"] / "pids.max", str(limits.processes))
+            if "cpu" in paths:
+                with contextlib.suppress(OSError):
+                    _write(paths["cpu"] / "cpu.cfs_period_us", "100000")
+                    _write(paths["cpu"] / "cpu.cfs_quota_us", str(int(limits.cpus * 100000)))
+        return KernelCgroup(self.version, paths)
+
+    def remove(self) -> None:
+        for base in self.bases.values():
+            if base.exists():
+                for child in base.iterdir():
+                    if child.is_dir():
+                        KernelCgroup._rmdir(child)
+                KernelCgroup._rmdir(base)
+
+
+@dataclass
+class KernelCgroup:
+    version: int
+    paths: dict[str, Path]
+
+    @property
+    def procs_files(self) -> list[str]:
+        return [str(p / "cgroup.procs") for p in self.paths.values()]
+
+    def stats(self) -> dict[str, int]:
+        """``oom_kills``, ``pids_limit_hits``, ``memory_peak`` (bytes, 0 if unknown)."""
+        if self.version == 2:
+            p = self.paths["unified"]
+            mem = _parse_kv(_read(p / "memory.events"))
+            pids = _parse_kv(_read(p / "pids.events"))
+            peak = _read(p / "memory.peak", "0").strip() or "0"
+            return {"oom_kills": mem.get("oom_kill", 0), "memory_limit_hits": mem.get("max", 0),
+                    "pids_limit_hits": pids.get("max", 0), "memory_peak": int(peak) if peak.isdigit() else 0}
+        m, pids = self.paths["memory"], self.paths["pids"]
+        oom = _parse_kv(_read(m / "memory.oom_control"))
+        return {
+            "oom_kills": oom.get("oom_kill", 0),
+            "memory_limit_hits": int(_read(m / "memory.failcnt", "0").strip() or 0),
+            "pids_limit_hits": _parse_kv(_read(pids / "pids.events")).get("max", 0),
+            "memory_peak": int(_read(m / "memory.max_usage_in_bytes", "0").strip() or 0),
+        }
+
+    def kill_all(self) -> None:
+        for path in self.paths.values():
+            for pid in _read(path / "cgroup.procs").split():
+                with contextlib.suppress(OSError):
+                    os.kill(int(pid), signal.SIGKILL)
+
+    @staticmethod
+    def _rmdir(path: Path, wait: float = 3.0) -> None:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                path.rmdir()
+                return
+            except FileNotFoundError:
+                return
+            except OSError as exc:
+                if exc.errno != errno.EBUSY or time.monotonic() > deadline:
+                    return
+                for pid in _read(path / "cgroup.procs").split():
+                    with contextlib.suppress(OSError):
+                        os.kill(int(pid), signal.SIGKILL)
+                time.sleep(0.05)
+
+    def remove(self) -> None:
+        self.kill_all()
+        for path in self.paths.values():
+            self._rmdir(path)
+
+
+# --------------------------------------------------------------------------- environment
+
+
+def ensure_user(name: str = DEFAULT_USER) -> tuple[int, int]:
+    """Return (uid, gid) of the sandbox user, creating a locked system user if needed."""
+    try:
+        pw = pwd.getpwnam(name)
+    except KeyError:
+        if os.geteuid() != 0:
+            raise SandboxUnavailable(f"the sandbox user {name!r} does not exist and only root can create it") from None
+        useradd = shutil.which("useradd") or "/usr/sbin/useradd"
+        cmd = [useradd, "--system", "--no-create-home", "--home-dir", "/nonexistent", "--shell",
+               "/usr/sbin/nologin", "--user-group", name]
+        try:
+            subprocess.run(cmd, check=True, capture_output=True, text=True)
+        except (OSError, subprocess.CalledProcessError) as exc:
+            detail = getattr(exc, "stderr", "") or exc
+            raise SandboxUnavailable(f"could not create the sandbox user {name!r}: {detail}") from exc
+        pw = pwd.getpwnam(name)
+    if pw.pw_uid == 0 or pw.pw_gid == 0:
+        raise SandboxUnavailable(f"the sandbox user {name!r} has uid or gid 0")
+    return pw.pw_uid, pw.pw_gid
+
+
+def python_paths(python: str) -> list[str]:
+    """Directories a kernel started with ``python`` needs to read (prefixes, sys.path, editable installs)."""
+    code = r"""
+import json, sys, os, glob
+paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+paths.update(p for p in sys.path if p and os.path.isdir(p))
+for sp in [p for p in sys.path if p.endswith("site-packages")]:
+    for finder in glob.glob(os.path.join(sp, "__editable___*_finder.py")):
+        try:
+            src = open(finder).read()
+            start = src.index("MAPPING")
+            ns2 = {}
+            exec(src[start:src.index("\n", src.index("}", start)) + 1], ns2)
+            paths.update(ns2.get("MAPPING", {}).values())
+        except Exception:
+            pass
+paths.add(os.path.dirname(os.path.realpath(sys.executable)))
+print(json.dumps(sorted(paths)))
+"""
+    out = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True, timeout=60).stdout
+    return json.loads(out)
+
+
+def _is_within(path: str, parent: str) -> bool:
+    path, parent = os.path.realpath(path), os.path.realpath(parent)
+    return path == parent or path.startswith(parent.rstrip("/") + "/")
+
+
+def read_only_paths(python: str, protected: list[str], extra: list[str] = ()) -> tuple[list[str], list[str]]:
+    """The allowlist of read-only paths and the warnings for paths left out because they hold protected data."""
+    wanted = [p for p in SYSTEM_READ_ONLY if os.path.isdir(p)]
+    wanted += [p for p in TOP_LEVEL_LINKS if os.path.isdir(p) and not os.path.islink(p)]
+    wanted += python_paths(python) + [os.path.realpath(p) for p in extra]
+    out, warnings = [], []
+    for path in dict.fromkeys(os.path.realpath(p) for p in wanted):
+        if not os.path.exists(path):
+            continue
+        if any(_is_within(prot, path) for prot in protected):
+            # e.g. a sys.path entry that is the repository root: binding it would expose the course
+            warnings.append(f"not visible in the sandbox (it contains protected course data): {path}")
+            continue
+        out.append(path)
+    # drop paths already covered by a parent in the list
+    out.sort(key=len)
+    kept: list[str] = []
+    for path in out:
+        if not any(_is_within(path, k) for k in kept):
+            kept.append(path)
+    return kept, warnings
+
+
+def mount_tmpfs(target: str, size: int, uid: int, gid: int) -> None:
+    data = f"size={size},mode=0700,uid={uid},gid={gid}".encode()
+    if _libc.mount(b"tmpfs", target.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, data) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"mount tmpfs on {target}: {os.strerror(err)}")
+
+
+def umount(target: str) -> None:
+    _libc.umount2(target.encode(), MNT_DETACH)
+
+
+@dataclass
+class Isolation:
+    """What this machine can do; ``available`` is False with ``reason`` when it cannot sandbox."""
+
+    available: bool
+    reason: str = ""
+    uid: int = -1
+    gid: int = -1
+    user: str = DEFAULT_USER
+    cgroups: str = "none"
+    warnings: list[str] = field(default_factory=list)
+    verified: list[str] = field(default_factory=list)
+
+
+def detect(user: str = DEFAULT_USER) -> Isolation:
+    """Can this process sandbox kernels? (root on Linux with unshare and mount)."""
+    if not sys.platform.startswith("linux"):
+        return Isolation(False, "the sandbox needs Linux namespaces; this is " + sys.platform)
+    if os.geteuid() != 0:
+        return Isolation(
+            False,
+            "the sandbox needs root: it switches student code to a separate user and builds "
+            "namespaces and cgroups for it (run `sudo dlcourse grade ...`, or grade in a root container)",
+        )
+    try:
+        uid, gid = ensure_user(user)
+    except SandboxUnavailable as exc:
+        return Isolation(False, str(exc))
+    return Isolation(True, uid=uid, gid=gid, user=user)
+
+
+# --------------------------------------------------------------------------- one kernel
+
+
+class Workspace:
+    """The grading run's private scratch area: a root-only folder with one subfolder per kernel."""
+
+    def __init__(self, isolation: Isolation, limits: Limits, python: str, protected: list[str],
+                 extra_read_only: list[str] = (), base: str | None = None):
+        self.isolation = isolation
+        self.limits = limits
+        self.python = python
+        run_name = secrets.token_hex(4)
+        self.root = tempfile.mkdtemp(prefix=f"dlcg-{run_name}-", dir=base)
+        os.chmod(self.root, 0o711)  # the sandbox user may traverse to its own bound folder only
+        self.protected = [os.path.realpath(p) for p in protected] + [self.root]
+        self.read_only, self.warnings = read_only_paths(python, self.protected, extra_read_only)
+        self.cgroups = Cgroups.create(run_name) if isolation.available else None
+        if isolation.available and self.cgroups is None:
+            self.warnings.append(
+                "cgroups are not usable here: memory is limited per process with RLIMIT_AS (numpy/TensorFlow "
+                "thread pools reserve address space, so a kernel may fail early) and processes per sandbox user "
+                "with RLIMIT_NPROC"
+            )
+        self.kernel_dir = os.path.join(self.root, "kernels", KERNEL_NAME)
+        write_kernelspec(self.kernel_dir)
+        self._counter = 0
+
+    def new_kernel(self, files_from: list[tuple[str, str]] = (), jobs: int = 1) -> KernelSandbox:
+        self._counter += 1
+        name = f"k{os.getpid()}-{self._counter}"
+        return KernelSandbox(self, name, files_from, jobs)
+
+    def close(self) -> None:
+        for entry in Path(self.root).glob("k*"):
+            if entry.is_dir() and not entry.name.endswith(".root"):
+                umount(str(entry))
+        if self.cgroups is not None:
+            self.cgroups.remove()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def write_kernelspec(path: str, python: str | None = None) -> str:
+    """Write the ``dlcourse-sandbox`` kernelspec (``kernel.json``) into ``path``."""
+    os.makedirs(path, exist_ok=True)
+    spec = {
+        "argv": [python or sys.executable, "-I", "-S", str(INIT_SCRIPT), "{connection_file}"],
+        "display_name": "Python 3 (dlcourse sandbox)",
+        "language": "python",
+        "interrupt_mode": "signal",
+        "env": {},
+        "metadata": {"dlcourse": "started by `dlcourse grade`, which writes the sandbox configuration"},
+    }
+    with open(os.path.join(path, "kernel.json"), "w") as fh:
+        json.dump(spec, fh, indent=1)
+    return path
+
+
+class KernelSandbox:
+    """The folders, cgroup and configuration of one sandboxed kernel."""
+
+    def __init__(self, ws: Workspace, name: str, files_from: list[tuple[str, str]], jobs: int):
+        self.ws = ws
+        iso = ws.isolation
+        self.dir = os.path.join(ws.root, name)  # tmpfs, owned by the sandbox user
+        self.newroot = self.dir + ".root"
+        self.report_path = self.dir + ".report.json"
+        self.config_path = self.dir + ".json"
+        os.mkdir(self.dir, 0o700)
+        os.mkdir(self.newroot, 0o700)
+        self.mounted = False
+        self.cgroup: KernelCgroup | None = None
+        self.workdir = os.path.join(self.dir, "work")
+        self.rundir = os.path.join(self.dir, "run")
+        if iso.available:
+            mount_tmpfs(self.dir, ws.limits.workdir_bytes, iso.uid, iso.gid)
+            self.mounted = True
+        os.mkdir(self.workdir, 0o700)
+        os.mkdir(self.rundir, 0o700)
+        for src, rel in files_from:
+            dest = os.path.join(self.workdir, rel)
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            shutil.copyfile(src, dest, follow_symlinks=False)
+        if iso.available:
+            for dirpath, dirnames, filenames in os.walk(self.dir):
+                for entry in dirnames + filenames:
+                    os.lchown(os.path.join(dirpath, entry), iso.uid, iso.gid)
+            os.lchown(self.dir, iso.uid, iso.gid)
+            if ws.cgroups is not None:
+                self.cgroup = ws.cgroups.new_kernel_group(name, ws.limits)
+        self.jobs = jobs
+
+    @property
+    def ipc_prefix(self) -> str:
+        return os.path.join(self.rundir, "k")
+
+    @property
+    def connection_file(self) -> str:
+        return os.path.join(self.rundir, "kernel.json")
+
+    @property
+    def kernel_log(self) -> str:
+        return os.path.join(self.rundir, "kernel.log")
+
+    def kernel_env(self) -> dict[str, str]:
+        bindir = os.path.dirname(self.ws.python)
+        threads = str(max(1, int(self.ws.limits.cpus)))
+        return {
+            "PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin",
+            "HOME": self.workdir,
+            "USER": self.ws.isolation.user,
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "TMPDIR": "/tmp",
+            "IPYTHONDIR": os.path.join(self.workdir, ".ipython"),
+            "MPLCONFIGDIR": "/tmp/matplotlib",
+            "JUPYTER_RUNTIME_DIR": os.path.join(self.rundir, "jupyter"),
+            "XDG_CACHE_HOME": "/tmp/cache",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "PYDEVD_DISABLE_FILE_VALIDATION": "1",
+            "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+            "OMP_NUM_THREADS": threads,
+            "OPENBLAS_NUM_THREADS": threads,
+            "MKL_NUM_THREADS": threads,
+            "NBGRADER_EXECUTION": "autograde",
+        }
+
+    def write_config(self, kernel_argv: list[str]) -> str:
+        iso, lim = self.ws.isolation, self.ws.limits
+        rlimits = {"CORE": 0, "CPU": lim.cpu_seconds, "FSIZE": lim.file_bytes, "NOFILE": lim.open_files}
+        if self.cgroup is None:
+            rlimits["AS"] = lim.memory_bytes
+            rlimits["NPROC"] = lim.processes * max(1, self.jobs)
+        cfg = {
+            "uid": iso.uid,
+            "gid": iso.gid,
+            "newroot": self.newroot,
+            "rw_dir": self.dir,
+            "cwd": self.workdir,
+            "symlinks": [p for p in TOP_LEVEL_LINKS if os.path.islink(p)],
+            "read_only": self.ws.read_only,
+            "env": self.kernel_env(),
+            "argv": kernel_argv,
+            "kernel_log": self.kernel_log,
+            "report": self.report_path,
+            "rlimits": rlimits,
+            "tmp_bytes": lim.tmp_bytes,
+            "cgroup_procs": self.cgroup.procs_files if self.cgroup else [],
+        }
+        fd = os.open(self.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(cfg, fh)
+        return self.config_path
+
+    def report(self) -> dict:
+        """What happened to the kernel: exit code or signal, limits hit, setup errors, log tail."""
+        out: dict = {}
+        with contextlib.suppress(OSError, ValueError):
+            with open(self.report_path) as fh:
+                out.update(json.loads(fh.read(65536)))
+        if self.cgroup is not None:
+            with contextlib.suppress(OSError):
+                out.update(self.cgroup.stats())
+        with contextlib.suppress(OSError):
+            fd = os.open(self.kernel_log, os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(fd, "rb") as fh:
+                size = os.fstat(fh.fileno()).st_size
+                fh.seek(max(0, size - 4000))
+                out["log_tail"] = fh.read(4000).decode("utf-8", "replace")
+        return out
+
+    def cleanup(self) -> None:
+        if self.cgroup is not None:
+            self.cgroup.remove()
+        if self.mounted:
+            umount(self.dir)
+            self.mounted = False
+        for path in (self.dir, self.newroot):
+            shutil.rmtree(path, ignore_errors=True)
+        for path in (self.config_path, self.report_path):
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+
+
+# --------------------------------------------------------------------------- preflight
+
+_PROBE = r"""
+import json, os, socket, sys
+out = {"uid": os.getuid(), "gid": os.getgid(), "groups": os.getgroups()}
+def attempt(name, fn):
+    try:
+        fn()
+        out[name] = "allowed"
+    except Exception as exc:
+        out[name] = type(exc).__name__
+for i, p in enumerate(json.loads(sys.argv[1])):
+    attempt(f"read:{p}", lambda p=p: os.listdir(p) if os.path.isdir(p) else open(p, "rb").close())
+attempt("connect_host_loopback", lambda: socket.create_connection(("127.0.0.1", int(sys.argv[2])), 2).close())
+attempt("connect_outside", lambda: socket.create_connection(("192.0.2.1", 80), 2).close())
+attempt("write_usr", lambda: open("/usr/dlcourse-probe", "w").close())
+attempt("write_cwd", lambda: open("probe.txt", "w").close())
+attempt("write_tmp", lambda: open("/tmp/probe.txt", "w").close())
+out["visible_pids"] = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+print(json.dumps(out))
+"""
+
+
+def preflight(ws: Workspace, secret_paths: list[str]) -> list[str]:
+    """Start one sandbox and check, from inside, what it can and cannot do.
+
+    Returns the verified facts as lines; raises :class:`SandboxUnavailable` if one fails.
+    """
+    iso = ws.isolation
+    sb = ws.new_kernel()
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    port = listener.getsockname()[1]
+    try:
+        sb.write_config([ws.python, "-I", "-S", "-c", _PROBE, json.dumps(secret_paths), str(port)])
+        env = {"DLCOURSE_SANDBOX_CONFIG": sb.config_path, "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+        proc = subprocess.run([sys.executable, "-I", "-S", str(INIT_SCRIPT), "-"], env=env,
+                              capture_output=True, text=True, timeout=60)
+        rep = sb.report()
+        log = rep.get("log_tail", "")
+        if proc.returncode != 0 or not log.strip():
+            raise SandboxUnavailable(
+                f"the sandbox did not start (exit {proc.returncode}): "
+                f"{rep.get('setup_error') or proc.stderr.strip() or log.strip()[-500:]}"
+            )
+        res = json.loads(log.strip().splitlines()[-1])
+    finally:
+        listener.close()
+        sb.cleanup()
+    problems = []
+    if res["uid"] == 0 or res["uid"] != iso.uid:
+        problems.append(f"runs as uid {res['uid']}")
+    leaked = [k.split(":", 1)[1] for k, v in res.items() if k.startswith("read:") and v == "allowed"]
+    if leaked:
+        problems.append("can read " + ", ".join(leaked))
+    for key in ("connect_host_loopback", "connect_outside", "write_usr"):
+        if res[key] == "allowed":
+            problems.append(f"{key} was allowed")
+    if res["write_cwd"] != "allowed" or res["write_tmp"] != "allowed":
+        problems.append("cannot write its own folders")
+    if len(res["visible_pids"]) > 3:
+        problems.append(f"sees {len(res['visible_pids'])} processes")
+    if problems:
+        raise SandboxUnavailable("sandbox self-test failed: " + "; ".join(problems))
+    facts = [
+        f"runs as {iso.user} (uid {res['uid']}), no supplementary groups, no_new_privs",
+        f"cannot read: {', '.join(secret_paths)}" if secret_paths else "sees only the allowlisted paths",
+        "no network (host loopback and outside addresses unreachable)",
+        "system and Python files read-only; writes only to its own folder and private /tmp",
+        f"sees only its own processes (pids {res['visible_pids']})",
+        ("limits: " + ws.limits.describe() + f" via {ws.cgroups.describe()}") if ws.cgroups
+        else ("limits: " + ws.limits.describe() + " via rlimits only"),
+    ]
+    return facts
+
+
+def asdict_isolation(iso: Isolation) -> dict:
+    return asdict(iso)

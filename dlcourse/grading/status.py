@@ -1,0 +1,126 @@
+"""What happened to each student's submission: a status and the reasons for it.
+
+Every student on the roster gets exactly one :class:`StudentResult`:
+
+``graded``
+    every notebook was found, ran to the end in the sandbox, and nothing needed attention;
+``late``
+    as ``graded``, but submitted after the due date (nbgrader's late-penalty plugin applies);
+``missing``
+    nothing was submitted (score 0, said so);
+``failed``
+    at least one problem needs the instructor's attention; the reasons say which, e.g.
+    ``timeout in cell 5 (grade_id test_square)``, ``kernel died in cell 3: memory limit
+    (2 GiB) exceeded``, ``invalid notebook``, ``test cells tampered with and restored``,
+    ``output truncated``. The score is still what the autograder awarded for what did run
+    (a restored test counts with its original code; a cell that never ran scores 0).
+
+Notes that do not change the status (an extra notebook that was ignored, a renamed file
+that was matched, cells that need manual grading) are listed with the reasons too.
+
+>>> r = StudentResult("s1", "ps1")
+>>> r.add("timeout", "timeout in cell 4 (grade_id t1) after 30 s")
+>>> r.add("late", "submitted 3600 s after the due date")
+>>> r.finalize()
+>>> r.status, r.reason_text()
+('failed', 'timeout in cell 4 (grade_id t1) after 30 s; submitted 3600 s after the due date')
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+STATUSES = ("graded", "late", "missing", "failed")
+
+#: Reasons that make a result ``failed``.
+FAILURES = {
+    "invalid_notebook": "the notebook is not a valid .ipynb file",
+    "notebook_too_large": "the notebook file is larger than the grader accepts",
+    "notebook_missing": "one notebook of the assignment was not submitted (scored 0)",
+    "kernel_died": "the kernel died (crash, exit, memory or CPU limit)",
+    "timeout": "a cell ran longer than the per-cell timeout",
+    "memory_limit": "the memory limit was exceeded",
+    "process_limit": "the process-count limit was reached",
+    "cpu_limit": "the CPU-time limit was exceeded",
+    "output_truncated": "the output was larger than the limit and was cut",
+    "output_flood": "a cell printed so much that it was interrupted",
+    "tampered_tests": "test cells were edited or deleted (restored from the gradebook before grading)",
+    "tampered_execution": "the notebook interfered with how tests run; autograded tests scored 0",
+    "kernel_start": "the sandboxed kernel did not start",
+    "grader_error": "the grader itself hit an error on this submission",
+    "not_on_roster": "a submission from someone not on the roster (not graded)",
+}
+
+#: Reasons that are reported but leave the status alone.
+NOTES = {
+    "late": "submitted after the due date",
+    "extra_file_ignored": "a file the assignment does not have was ignored",
+    "renamed_notebook": "a notebook with a different file name was matched to the assignment's",
+    "metadata_repaired": "nbgrader metadata changed by the student was put back",
+    "needs_manual_grade": "some cells need manual grading",
+    "unsandboxed": "graded WITHOUT the sandbox (--no-sandbox)",
+}
+
+
+@dataclass
+class Reason:
+    kind: str
+    message: str
+    notebook: str = ""
+
+    @property
+    def failure(self) -> bool:
+        return self.kind in FAILURES
+
+
+@dataclass
+class StudentResult:
+    student: str
+    assignment: str
+    status: str = "graded"
+    score: float = 0.0
+    max_score: float = 0.0
+    reasons: list[Reason] = field(default_factory=list)
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+    submitted_at: str = ""
+    seconds_late: float = 0.0
+    seconds: float = 0.0  # wall time spent grading this student
+
+    def add(self, kind: str, message: str, notebook: str = "") -> None:
+        if kind not in FAILURES and kind not in NOTES:
+            raise ValueError(f"unknown reason kind {kind!r}")
+        reason = Reason(kind, message, notebook)
+        if reason not in self.reasons:
+            self.reasons.append(reason)
+
+    def has(self, kind: str) -> bool:
+        return any(r.kind == kind for r in self.reasons)
+
+    def finalize(self, submitted: bool = True) -> None:
+        """Set ``status`` from what was recorded: missing > failed > late > graded."""
+        if not submitted:
+            self.status = "missing"
+        elif any(r.failure for r in self.reasons):
+            self.status = "failed"
+        elif self.has("late"):
+            self.status = "late"
+        else:
+            self.status = "graded"
+
+    def reason_text(self) -> str:
+        out = []
+        for r in self.reasons:
+            prefix = f"{r.notebook}: " if r.notebook else ""
+            out.append(prefix + r.message)
+        return "; ".join(out)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> StudentResult:
+        data = dict(data)
+        data["reasons"] = [Reason(**r) for r in data.get("reasons", [])]
+        return cls(**data)

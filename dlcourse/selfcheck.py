@@ -1,0 +1,464 @@
+"""Checks for exercises: messages that say what was expected, what came out, and a hint.
+
+Learners meet these in the visible tests of the graded exercises (``course/release/``)::
+
+    >>> import numpy as np
+    >>> from dlcourse.selfcheck import check_close
+    >>> check_close(np.array([0.5, 0.88]), [0.5, 0.8807970779778823], "sigmoid", atol=0.01)
+    >>> check_close([0.5, 0.7], [0.5, 0.88], "sigmoid", hint="sigmoid(x) = 1 / (1 + exp(-x))")
+    Traceback (most recent call last):
+    ...
+    AssertionError: sigmoid is not close enough to the expected value (1 of 2 values differ).
+      expected: [0.5, 0.88]
+      got:      [0.5, 0.7]
+      largest difference: 0.18 at index (1,) (allowed: 1e-05 relative + 1e-08 absolute)
+    Hint: sigmoid(x) = 1 / (1 + exp(-x))
+
+Every ``check_*`` function returns ``None`` when the check passes and raises
+:class:`AssertionError` with a readable message when it fails.
+
+The second half of the module serves the *hidden* tests that decide a grade
+(:func:`fair_play`, :class:`Parts`). Those tests reload this module before they use it, so a
+notebook that replaced one of its functions does not change the grade; and they run on
+inputs the notebook never saw, with reference values computed inside the test.
+Everything here is plain Python and NumPy: no framework is imported.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+import sys
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "check",
+    "check_close",
+    "check_equal",
+    "check_shape",
+    "check_raises",
+    "check_at_least",
+    "check_no_warnings",
+    "to_numpy",
+    "fair_play",
+    "Parts",
+]
+
+
+# ----------------------------------------------------------------------------------------
+# Turning what a learner returned into something comparable
+# ----------------------------------------------------------------------------------------
+
+
+def _from_notebook(obj: Any) -> bool:
+    """Whether ``obj`` (or its class) was defined by notebook code (module ``__main__``)."""
+    try:
+        if getattr(obj, "__module__", None) == "__main__":
+            return True
+        return getattr(type(obj), "__module__", None) == "__main__"
+    except Exception:  # exotic proxies raise on attribute access
+        return False
+
+
+def to_numpy(value: Any, name: str = "the result") -> np.ndarray:
+    """Convert a NumPy array, number, list, PyTorch tensor or TensorFlow tensor to float64.
+
+    Raises
+    ------
+    AssertionError
+        When ``value`` cannot be read as numbers (None, a string, an object of the
+        notebook's own making ...), with a message that says what came back instead.
+    """
+    if value is None:
+        raise AssertionError(f"{name} is None: did the function forget to `return` its result?")
+    if _from_notebook(value):
+        raise AssertionError(f"{name} is a {type(value).__name__} defined in the notebook; return an array or a tensor")
+    module = type(value).__module__ or ""
+    if module.startswith("torch"):
+        value = value.detach().cpu().numpy()
+    elif module.startswith(("tensorflow", "keras")) and hasattr(value, "numpy"):
+        value = value.numpy()
+    try:
+        arr = np.array(value, dtype=np.float64, copy=True)
+    except (TypeError, ValueError) as exc:
+        raise AssertionError(f"{name} should be numbers, got {type(value).__name__}: {_short(value)} ({exc})") from None
+    if type(arr) is not np.ndarray:  # a subclass could redefine comparisons
+        arr = np.asarray(arr).view(np.ndarray)
+    return arr
+
+
+def _short(value: Any, limit: int = 300) -> str:
+    if isinstance(value, np.ndarray):
+        text = np.array2string(
+            value,
+            threshold=12,
+            edgeitems=3,
+            separator=", ",
+            max_line_width=100,
+            formatter={"float_kind": lambda v: f"{v:.6g}"},
+        )
+    else:
+        text = repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _fail(message: str, hint: str = "") -> None:
+    if hint:
+        message = f"{message}\nHint: {hint}"
+    raise AssertionError(message)
+
+
+# ----------------------------------------------------------------------------------------
+# Checks for visible tests (and hidden ones)
+# ----------------------------------------------------------------------------------------
+
+
+def check(condition: Any, message: str, hint: str = "") -> None:
+    """Fail with ``message`` (and ``hint``) unless ``condition`` is true.
+
+    >>> check(1 + 1 == 2, "arithmetic is broken")
+    """
+    if not (condition is True or (isinstance(condition, np.bool_) and bool(condition))):
+        _fail(message, hint)
+
+
+def check_shape(got: Any, shape: Iterable[int], name: str = "the result", hint: str = "") -> None:
+    """Check that ``got`` is an array (or tensor) of exactly ``shape``.
+
+    >>> check_shape(np.zeros((2, 3)), (2, 3), "weights")
+    >>> check_shape(np.zeros((3, 2)), (2, 3), "weights", hint="W has one row per input")
+    Traceback (most recent call last):
+    ...
+    AssertionError: weights has the wrong shape.
+      expected: (2, 3)
+      got:      (3, 2)
+    Hint: W has one row per input
+    """
+    expected = tuple(int(s) for s in shape)
+    got_shape = getattr(got, "shape", None)
+    if got_shape is None:
+        got_shape = to_numpy(got, name).shape
+    got_shape = tuple(int(s) for s in got_shape)
+    if got_shape != expected:
+        _fail(f"{name} has the wrong shape.\n  expected: {expected}\n  got:      {got_shape}", hint)
+
+
+def check_close(
+    got: Any,
+    expected: Any,
+    name: str = "the result",
+    hint: str = "",
+    *,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+) -> None:
+    """Check that ``got`` equals ``expected`` up to a tolerance, element by element.
+
+    Shapes must match exactly (no broadcasting: a (3, 1) result for a (3,) answer is an
+    error worth hearing about). NaN never matches a number. The comparison is
+    ``|got - expected| <= atol + rtol * |expected|``, as in :func:`numpy.isclose`, done in
+    plain Python.
+    """
+    exp = to_numpy(expected, "the expected value")
+    arr = to_numpy(got, name)
+    if arr.shape != exp.shape:
+        _fail(
+            f"{name} has the wrong shape.\n  expected: {exp.shape}\n  got:      {arr.shape}",
+            hint,
+        )
+    worst, worst_at, bad = 0.0, None, 0
+    for index, (g, e) in enumerate(zip(arr.ravel().tolist(), exp.ravel().tolist())):
+        if math.isnan(e) and math.isnan(g):
+            continue
+        if math.isinf(e) and g == e:
+            continue
+        diff = abs(g - e)
+        if not diff <= atol + rtol * abs(e):  # `not <=` so that NaN counts as a mismatch
+            bad += 1
+            if worst_at is None or not diff <= worst:
+                worst, worst_at = diff, index
+    if bad:
+        where = np.unravel_index(worst_at, exp.shape) if exp.shape else ()
+        where = tuple(int(i) for i in where)
+        count = f" ({bad} of {exp.size} values differ)" if exp.size > 1 else ""
+        _fail(
+            f"{name} is not close enough to the expected value{count}.\n"
+            f"  expected: {_short(exp)}\n"
+            f"  got:      {_short(arr)}\n"
+            f"  largest difference: {worst:.3g} at index {where} (allowed: {rtol:g} relative + {atol:g} absolute)",
+            hint,
+        )
+
+
+def check_equal(got: Any, expected: Any, name: str = "the result", hint: str = "") -> None:
+    """Check exact equality: numbers, strings, tuples, or arrays (same shape, same values).
+
+    >>> check_equal(3, 3, "output size")
+    >>> check_equal(np.array([1, 0]), [1, 1], "predictions")
+    Traceback (most recent call last):
+    ...
+    AssertionError: predictions is not what was expected (1 of 2 values differ).
+      expected: [1, 1]
+      got:      [1, 0]
+      first difference at index (1,)
+    """
+    if isinstance(expected, (str, bytes, bool, type(None))) or (
+        isinstance(expected, (tuple, dict)) and not _is_numeric_sequence(expected)
+    ):
+        if _from_notebook(got) or type(got) is not type(expected) or got != expected:
+            _fail(f"{name} is not what was expected.\n  expected: {expected!r}\n  got:      {_short(got)}", hint)
+        return
+    exp = to_numpy(expected, "the expected value")
+    arr = to_numpy(got, name)
+    if arr.shape != exp.shape:
+        _fail(f"{name} has the wrong shape.\n  expected: {exp.shape}\n  got:      {arr.shape}", hint)
+    flat_g, flat_e = arr.ravel().tolist(), exp.ravel().tolist()
+    wrong = [i for i, (g, e) in enumerate(zip(flat_g, flat_e)) if not g == e]
+    if wrong:
+        where = tuple(int(i) for i in np.unravel_index(wrong[0], exp.shape)) if exp.shape else ()
+        count = f" ({len(wrong)} of {exp.size} values differ)" if exp.size > 1 else ""
+        _fail(
+            f"{name} is not what was expected{count}.\n"
+            f"  expected: {_short(np.asarray(expected))}\n"
+            f"  got:      {_short(np.asarray(got) if not hasattr(got, 'detach') else arr)}\n"
+            f"  first difference at index {where}",
+            hint,
+        )
+
+
+def _is_numeric_sequence(value: Any) -> bool:
+    return isinstance(value, tuple) and all(isinstance(v, (int, float, np.number)) for v in value)
+
+
+def check_at_least(got: Any, minimum: float, name: str = "the result", hint: str = "") -> None:
+    """Check that a single number (an accuracy, say) is at least ``minimum``.
+
+    >>> check_at_least(0.97, 0.95, "test accuracy")
+    >>> check_at_least(0.50, 0.95, "test accuracy", hint="train for longer")
+    Traceback (most recent call last):
+    ...
+    AssertionError: test accuracy is too low: expected at least 0.95, got 0.5.
+    Hint: train for longer
+    """
+    arr = to_numpy(got, name)
+    if arr.size != 1:
+        _fail(f"{name} should be a single number, got an array of shape {arr.shape}", hint)
+    value = float(arr.reshape(()))
+    if not value >= minimum:
+        _fail(f"{name} is too low: expected at least {minimum:g}, got {value:.4g}.", hint)
+
+
+def check_raises(
+    function: Callable[[], Any],
+    exception: type[BaseException] | tuple[type[BaseException], ...] = Exception,
+    name: str = "the call",
+    hint: str = "",
+) -> BaseException:
+    """Check that calling ``function()`` raises ``exception``; return the exception.
+
+    >>> check_raises(lambda: int("x"), ValueError, "int('x')")
+    ValueError("invalid literal for int() with base 10: 'x'")
+    >>> check_raises(lambda: 1, ValueError, "f(-1)", hint="reject negative sizes")
+    Traceback (most recent call last):
+    ...
+    AssertionError: f(-1) should raise ValueError, but it returned 1.
+    Hint: reject negative sizes
+    """
+    names = exception.__name__ if isinstance(exception, type) else " or ".join(e.__name__ for e in exception)
+    try:
+        result = function()
+    except exception as exc:
+        return exc
+    except Exception as exc:  # the wrong error
+        _fail(f"{name} should raise {names}, but it raised {type(exc).__name__}: {exc}", hint)
+    _fail(f"{name} should raise {names}, but it returned {_short(result)}.", hint)
+    raise AssertionError("unreachable")  # for type checkers
+
+
+def check_no_warnings(function: Callable[[], Any], name: str = "the call", hint: str = "") -> Any:
+    """Call ``function()`` and fail if it warns or hits a floating-point overflow/invalid value.
+
+    NumPy's floating-point errors are raised for the duration of the call
+    (``numpy.errstate(over="raise", invalid="raise", divide="raise")``), so a computation
+    that overflows fails here even when the notebook told NumPy to stay silent.
+    Returns what ``function()`` returned.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                result = function()
+        except FloatingPointError as exc:
+            _fail(f"{name} overflowed or produced an invalid value: FloatingPointError: {exc}", hint)
+    if caught:
+        first = caught[0]
+        _fail(f"{name} emitted {len(caught)} warning(s), first: {first.category.__name__}: {first.message}", hint)
+    return result
+
+
+# ----------------------------------------------------------------------------------------
+# For hidden tests: fair play and partial credit
+# ----------------------------------------------------------------------------------------
+
+#: Modules whose functions hidden tests rely on. A notebook that puts its own function on
+#: one of them (``np.allclose = lambda *a, **k: True``) is reported, not graded.
+WATCHED_MODULES = (
+    "builtins",
+    "math",
+    "random",
+    "warnings",
+    "importlib",
+    "numpy",
+    "numpy.linalg",
+    "numpy.random",
+    "numpy.testing",
+    "torch",
+    "torch.nn",
+    "torch.nn.functional",
+    "torch.autograd",
+    "torch.testing",
+    "tensorflow",
+    "keras",
+    "keras.ops",
+    "dlcourse",
+    "dlcourse.quiz",
+    "dlcourse.quiz._model",
+)
+
+#: Built-in names a notebook must not replace with its own function: hidden tests use them.
+PROTECTED_BUILTINS = frozenset(
+    "abs all any bool callable dict enumerate float getattr hasattr int isinstance iter len list "
+    "map max min next print range repr round set sorted str sum tuple type zip".split()
+)
+
+
+def fair_play(namespace: dict[str, Any] | None = None) -> None:
+    """Fail when notebook code changed the tools that tests rely on.
+
+    Hidden tests call this first. It reports, with a message naming the change:
+
+    * a function or object defined in the notebook placed on NumPy, PyTorch,
+      TensorFlow/Keras, ``math``, ``builtins`` or ``dlcourse`` (monkeypatching),
+    * a notebook function shadowing a built-in the tests use (``def abs(x): ...``),
+    * IPython hooks that swallow errors or rewrite later cells (``set_custom_exc``,
+      replaced ``showtraceback``, input or AST transformers).
+
+    A learner's own variables, functions and classes are fine; only changes to shared
+    tools are reported. Code that rewrites every later cell before it runs (an input
+    transformer that deletes the tests) can hide from any test that runs inside the same
+    kernel; this function reports such transformers when the cell that calls it runs at all.
+
+    Parameters
+    ----------
+    namespace : dict, optional
+        The notebook's global namespace (``globals()`` in a cell).
+    """
+    problems: list[str] = []
+    for modname in WATCHED_MODULES:
+        module = sys.modules.get(modname)
+        if module is None:
+            continue
+        try:
+            items = list(vars(module).items())
+        except TypeError:
+            continue
+        for attr, obj in items:
+            if _from_notebook(obj):
+                problems.append(f"{modname}.{attr} was replaced by notebook code")
+    if namespace is not None:
+        for attr in sorted(PROTECTED_BUILTINS):
+            if attr in namespace and namespace[attr] is not getattr(builtins, attr) and _from_notebook(namespace[attr]):
+                problems.append(f"the notebook defines its own `{attr}`, hiding Python's built-in (rename it)")
+        np_alias = namespace.get("np")
+        if np_alias is not None and np_alias is not np:
+            problems.append("`np` in the notebook is not NumPy")
+    problems.extend(_ipython_problems())
+    if problems:
+        _fail(
+            "The grader found notebook code that changes how tests run:\n  - "
+            + "\n  - ".join(problems[:10])
+            + ("\n  - ..." if len(problems) > 10 else ""),
+            "tests need NumPy, the frameworks and Python's built-ins as they ship; remove these changes.",
+        )
+
+
+def _ipython_problems() -> list[str]:
+    shell_module = sys.modules.get("IPython")
+    if shell_module is None:
+        return []
+    try:
+        shell = shell_module.get_ipython()
+    except Exception:
+        return []
+    if shell is None:
+        return []
+    problems = []
+    if getattr(shell, "custom_exceptions", ()) != ():
+        problems.append("IPython's set_custom_exc() was used to handle errors")
+    own = vars(shell)
+    for attr in ("showtraceback", "_showtraceback", "showsyntaxerror", "run_cell", "run_code", "run_ast_nodes"):
+        # ipykernel itself binds _showtraceback on the instance; only code from elsewhere counts
+        if attr in own and not (getattr(own[attr], "__module__", "") or "").startswith(("IPython", "ipykernel")):
+            problems.append(f"IPython's {attr} was replaced")
+    for attr in ("ast_transformers", "input_transformers_cleanup", "input_transformers_post"):
+        for transformer in getattr(shell, attr, []) or []:
+            if _from_notebook(transformer) or not (getattr(transformer, "__module__", "") or "").startswith("IPython"):
+                problems.append(f"a transformer was added to IPython's {attr}")
+    return problems
+
+
+class Parts:
+    """Partial credit inside one graded cell.
+
+    Each ``with parts.part(points, "what"):`` block runs a group of checks; a failure
+    (``AssertionError`` or any error from the learner's code) costs that block's points and is
+    reported on stdout, and the next block still runs. The cell's last line,
+    ``parts.score``, is the number nbgrader records for the cell (nbgrader gives partial
+    credit for a grade cell whose last expression is a number).
+
+    Warnings raised inside a block are silenced: they must not cost points (nbgrader counts
+    anything written to stderr as a failed cell). Check for warnings explicitly with
+    :func:`check_no_warnings` where that is the point.
+
+    >>> parts = Parts()
+    >>> with parts.part(2, "adds"):
+    ...     check(1 + 1 == 2, "no")
+    ✔ adds (2/2)
+    >>> with parts.part(1, "subtracts"):
+    ...     check(1 - 1 == 1, "1 - 1 should be 1")
+    ✘ subtracts (0/1):
+        1 - 1 should be 1
+    >>> parts.score, parts.total
+    (2.0, 3.0)
+    """
+
+    def __init__(self) -> None:
+        self.score = 0.0
+        self.total = 0.0
+        self.report: list[str] = []
+
+    @contextmanager
+    def part(self, points: float, what: str) -> Iterator[None]:
+        self.total += points
+        ok = False
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                yield
+            ok = True
+        except Exception as exc:  # any error of the learner's code costs this part only
+            text = str(exc).strip() or type(exc).__name__
+            if not isinstance(exc, AssertionError):
+                text = f"{type(exc).__name__}: {text}"
+            self.report.append(f"[0/{points:g}] {what}: {text}")
+            sys.stdout.write(f"✘ {what} (0/{points:g}):\n    " + text.replace("\n", "\n    ") + "\n")
+        if ok:
+            self.score += points
+            self.report.append(f"[{points:g}/{points:g}] {what}")
+            sys.stdout.write(f"✔ {what} ({points:g}/{points:g})\n")
