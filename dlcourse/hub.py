@@ -385,7 +385,7 @@ def build_tiny_bert(
     torch = require_torch("build a small transformer")
     if words is None:
         words = ("a an the this that film movie story plot acting was is it i we loved liked hated "
-                 "great good fine boring bad awful terrible wonderful and but not very").split()
+                 "great good fine boring bad awful terrible wonderful and but not very . , !").split()
     vocab_list = list(dict.fromkeys(_BERT_SPECIAL + [w.lower() for w in words]))
     # BertTokenizer(vocab=...) takes the vocabulary itself; note that transformers 5
     # silently ignores the older keyword vocab_file=..., leaving only the special tokens.

@@ -47,6 +47,9 @@ __all__ = [
     "to_numpy",
     "fair_play",
     "Parts",
+    "show_questions",
+    "check_quiz_answers",
+    "grade_quiz",
 ]
 
 
@@ -326,7 +329,11 @@ WATCHED_MODULES = (
     "tensorflow",
     "keras",
     "keras.ops",
+    "yaml",
     "dlcourse",
+    "dlcourse.datasets",
+    "dlcourse.datasets._loaders",
+    "dlcourse.datasets._synthetic",
     "dlcourse.quiz",
     "dlcourse.quiz._model",
 )
@@ -462,3 +469,113 @@ class Parts:
             self.score += points
             self.report.append(f"[{points:g}/{points:g}] {what}")
             sys.stdout.write(f"✔ {what} ({points:g}/{points:g})\n")
+
+    def award(self, earned: float, points: float, what: str, note: str = "") -> None:
+        """Record ``earned`` out of ``points`` directly (for answers worth a fraction)."""
+        earned = min(max(float(earned), 0.0), float(points))
+        self.total += points
+        self.score += earned
+        mark = "✔" if earned == points else ("◐" if earned > 0 else "✘")
+        self.report.append(f"[{earned:.3g}/{points:g}] {what}" + (f": {note}" if note else ""))
+        sys.stdout.write(f"{mark} {what} ({earned:.3g}/{points:g})" + (f": {note}" if note else "") + "\n")
+
+
+# ----------------------------------------------------------------------------------------
+# Graded knowledge checks: the same question files as the lesson widgets
+# ----------------------------------------------------------------------------------------
+
+
+def _question_file(lesson: str) -> Any:
+    """The raw questions of a lesson's knowledge check, read afresh from the shipped YAML."""
+    from pathlib import Path
+
+    import yaml
+
+    path = Path(__file__).resolve().parent / "quiz" / "questions" / f"{lesson}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return {q["id"]: q for q in data["questions"]}
+
+
+def _selected(lesson: str, ids: Iterable[str]) -> list[dict[str, Any]]:
+    questions = _question_file(lesson)
+    missing = [i for i in ids if i not in questions]
+    if missing:
+        raise KeyError(f"the knowledge check {lesson!r} has no question(s) {missing}; it has {sorted(questions)}")
+    return [questions[i] for i in ids]
+
+
+def show_questions(lesson: str, ids: Iterable[str]) -> None:
+    """Print questions of a lesson's knowledge check, with lettered options and no answers."""
+    for q in _selected(lesson, list(ids)):
+        kind = "  (choose all that apply: a list of letters)" if q.get("multiple") else ""
+        print(f'"{q["id"]}": {" ".join(str(q["prompt"]).split())}{kind}')
+        for k, option in enumerate(q["options"]):
+            print(f"    {chr(ord('A') + k)}) {' '.join(str(option['text']).split())}")
+        print()
+
+
+def _letters(answer: Any, n_options: int, multiple: bool, qid: str) -> set[int]:
+    if isinstance(answer, str):
+        items = [a for a in answer.replace(",", " ").split() if a]
+    elif isinstance(answer, (list, tuple, set, frozenset)):
+        items = list(answer)
+    else:
+        raise AssertionError(
+            f'answer to "{qid}" should be a letter such as "B"{" or a list of letters" if multiple else ""}, '
+            f"got {answer!r}"
+        )
+    chosen = set()
+    for item in items:
+        letter = item.strip().upper() if isinstance(item, str) else item
+        if not (isinstance(letter, str) and len(letter) == 1 and 0 <= ord(letter) - ord("A") < n_options):
+            last = chr(ord("A") + n_options - 1)
+            raise AssertionError(f'answer to "{qid}": {item!r} is not one of the letters A-{last}')
+        chosen.add(ord(letter) - ord("A"))
+    if not chosen:
+        raise AssertionError(f'"{qid}" has no answer yet')
+    if not multiple and len(chosen) != 1:
+        raise AssertionError(f'"{qid}" takes exactly one letter, got {answer!r}')
+    return chosen
+
+
+def check_quiz_answers(answers: Any, lesson: str, ids: Iterable[str]) -> None:
+    """Visible check of a graded knowledge check: every question answered, in a valid form.
+
+    It says nothing about which answers are right (the lesson's widget does that).
+    """
+    ids = list(ids)
+    check(isinstance(answers, dict), f"answers should be a dict {{question id: letter}}, got {type(answers).__name__}")
+    unknown = sorted(set(answers) - set(ids))
+    check(not unknown, f"no such question(s) here: {unknown}; the ids are {ids}")
+    for q in _selected(lesson, ids):
+        check(q["id"] in answers, f'question "{q["id"]}" is not answered', hint=f"the ids are {ids}")
+        _letters(answers[q["id"]], len(q["options"]), bool(q.get("multiple")), q["id"])
+
+
+def grade_quiz(answers: Any, lesson: str, ids: Iterable[str], parts: Parts) -> None:
+    """Hidden test of a graded knowledge check: one point per question, added to ``parts``.
+
+    The correct options come from the shipped question file, read afresh (not through
+    ``dlcourse.quiz``, which a notebook could have changed). A single-answer question scores 1
+    or 0; a multiple-answer question (right choices - wrong choices) / number of right options,
+    at least 0, as in :func:`dlcourse.quiz.check_answer`. The feedback quotes the question
+    file's feedback for every wrong choice.
+    """
+    if not isinstance(answers, dict):
+        raise AssertionError(f"answers should be a dict, got {type(answers).__name__}")
+    for q in _selected(lesson, list(ids)):
+        options = q["options"]
+        right = {k for k, option in enumerate(options) if option["correct"] is True}
+        try:
+            chosen = _letters(answers.get(q["id"]), len(options), bool(q.get("multiple")), q["id"])
+        except AssertionError as exc:
+            parts.award(0, 1, q["id"], str(exc))
+            continue
+        hits, wrong = len(chosen & right), len(chosen - right)
+        earned = (1.0 if chosen == right else 0.0) if not q.get("multiple") else max(0.0, (hits - wrong) / len(right))
+        notes = [
+            f"{chr(ord('A') + k)}: {' '.join(str(options[k]['feedback']).split())}" for k in sorted(chosen - right)
+        ]
+        if q.get("multiple") and right - chosen:
+            notes.append(f"{len(right - chosen)} correct option(s) not chosen")
+        parts.award(earned, 1, q["id"], "; ".join(notes))

@@ -4,10 +4,9 @@ and none of them may pull a GPU build."""
 from __future__ import annotations
 
 import re
+
 import tomllib
-
 import yaml
-
 from notebook_rules import ROOT
 
 # conda-forge name -> PyPI name, where they differ

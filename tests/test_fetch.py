@@ -243,6 +243,14 @@ def test_truncated_transfer_is_a_failed_mirror(server, isolated):
     test = fetch_mnist("test", progress=False)
     np.testing.assert_array_equal(test.target, arrays["test_labels"])
     assert "/cut/test_images.gz" in server.requests
+
+    # With no good mirror it is a failed download (not a checksum error), and says why.
+    remote = _fetch.REGISTRY["mnist"]["test_images"]
+    _fetch.REGISTRY["mnist"]["test_images"] = RemoteFile(
+        "other.gz", remote.sha256, None, (server.url("/cut/test_images.gz"),)
+    )
+    with pytest.raises(DownloadError, match=r"closed after \d+ of \d+ bytes"):
+        _fetch.fetch_file("mnist", "test_images", progress=False)
     assert sorted(p.name for p in (isolated / "mnist").iterdir()) == ["test_images.gz", "test_labels.gz"]
 
 
@@ -398,7 +406,7 @@ def test_killed_download_never_leaves_the_final_name(server, isolated):
             self.wfile.write(b"\0" * 100000)
             self.wfile.flush()
             half_sent.set()
-            release.wait(30)
+            release.wait(120)
 
         def log_message(self, *args):
             pass
@@ -407,7 +415,7 @@ def test_killed_download_never_leaves_the_final_name(server, isolated):
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     env = {**os.environ, "DLCOURSE_DATA": str(isolated), "DLCOURSE_MIRROR": f"http://127.0.0.1:{httpd.server_address[1]}/m"}
     code = "from dlcourse.datasets._fetch import fetch_file; fetch_file('mnist', 'test_labels', progress=False)"
-    child = subprocess.Popen([sys.executable, "-c", code], env=env)
+    child = subprocess.Popen([sys.executable, "-c", code], env=env, stderr=subprocess.DEVNULL)
     try:
         assert half_sent.wait(60), "the child never asked for the file"
         folder = isolated / "mnist"

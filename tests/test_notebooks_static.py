@@ -6,9 +6,9 @@ import json
 
 import nbformat
 import pytest
+from notebook_rules import COLAB_SETUP, COURSE, colab_badge, course_notebooks, lesson_notebooks, lesson_slug
 
 from dlcourse.quiz import load_quiz
-from notebook_rules import COLAB_SETUP, COURSE, colab_badge, course_notebooks, lesson_notebooks, lesson_slug
 
 ALL = course_notebooks()
 LESSONS = lesson_notebooks()

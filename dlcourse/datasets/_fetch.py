@@ -79,7 +79,7 @@ Subset = Literal["all", "train", "test"]
 
 #: Seconds to wait for a server to answer (and between two blocks of data).
 TIMEOUT = 60
-_CHUNK = 1 << 20
+_CHUNK = 1 << 16
 
 
 class DownloadError(OSError):
@@ -298,15 +298,19 @@ def _download_to_temp(url: str, folder: Path, remote: RemoteFile, progress: bool
     try:
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=TIMEOUT) as response:
             length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else remote.size
+            announced = int(length) if length and length.isdigit() else None
+            received = 0
             with tqdm(
-                total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=remote.name,
-                disable=not progress, mininterval=0.5, leave=False,
+                total=announced or remote.size, unit="B", unit_scale=True, unit_divisor=1024,
+                desc=remote.name, disable=not progress, mininterval=0.5, leave=False,
             ) as bar:
                 while block := response.read(_CHUNK):
                     out.write(block)
                     digest.update(block)
+                    received += len(block)
                     bar.update(len(block))
+            if announced is not None and received != announced:
+                raise ConnectionError(f"the connection closed after {received} of {announced} bytes")
             out.flush()
             os.fsync(out.fileno())
     except BaseException:

@@ -31,6 +31,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import stat
 import time
 import traceback
@@ -39,6 +40,7 @@ from dataclasses import dataclass, field
 import nbformat
 from nbformat.notebooknode import NotebookNode, from_dict
 
+from .sandbox import _human
 from .status import Reason
 
 SIGNAL_NAMES = {4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL", 11: "SIGSEGV", 15: "SIGTERM",
@@ -191,6 +193,18 @@ def visible_source(source: str, begin: str = "BEGIN HIDDEN TESTS", end: str = "E
 def repair_metadata(nb: NotebookNode, cells: dict[str, CellInfo], name: str) -> list[Reason]:
     """Put nbgrader metadata back as the gradebook has it; report edited and deleted test cells."""
     reasons: list[Reason] = []
+    # a grade id claimed by several cells: keep the copy with the original source (else the last)
+    claims: dict[str, list[int]] = {}
+    for i, cell in enumerate(nb.cells):
+        md = cell.metadata.get("nbgrader")
+        gid = md.get("grade_id") if isinstance(md, dict) else None
+        if isinstance(gid, str) and gid in cells:
+            claims.setdefault(gid, []).append(i)
+    keep: dict[str, int] = {}
+    for gid, idxs in claims.items():
+        info = cells[gid]
+        same = [i for i in idxs if _norm(nb.cells[i].source) in (_norm(info.source), _norm(visible_source(info.source)))]
+        keep[gid] = (same or idxs)[-1]
     seen: set[str] = set()
     for i, cell in enumerate(nb.cells):
         md = cell.metadata.get("nbgrader")
@@ -198,7 +212,7 @@ def repair_metadata(nb: NotebookNode, cells: dict[str, CellInfo], name: str) -> 
             continue
         gid = md.get("grade_id") if isinstance(md, dict) else None
         info = cells.get(gid) if isinstance(gid, str) else None
-        if info is None or gid in seen:
+        if info is None or keep.get(gid) != i:
             del cell.metadata["nbgrader"]
             why = "a duplicate of" if info is not None else "unknown to the gradebook:"
             reasons.append(Reason("metadata_repaired", f"cell {i + 1} claimed nbgrader metadata ({why} "
@@ -215,6 +229,9 @@ def repair_metadata(nb: NotebookNode, cells: dict[str, CellInfo], name: str) -> 
                                                        f"({', '.join(changed)}); put back", name))
         keep = {k: v for k, v in md.items() if k in ("checksum", "cell_type")}
         cell.metadata["nbgrader"] = from_dict({**keep, **want})
+        if changed and info.autograded_test:
+            reasons[-1] = Reason("tampered_tests", f"nbgrader metadata of test cell {gid!r} was changed "
+                                                   f"({', '.join(changed)}); put back before grading", name)
         if info.locked and info.autograded_test:
             mine = _norm(cell.source if cell.cell_type == info.cell_type else "\0changed type")
             if mine not in (_norm(visible_source(info.source)), _norm(info.source)):
@@ -259,6 +276,7 @@ def _size(msg_type: str, content: dict) -> int:
 
 
 def _make_execute_class():
+    from jupyter_core.utils import run_sync
     from nbclient.exceptions import CellTimeoutError, DeadKernelError  # noqa: F401  (re-exported below)
     from nbgrader.preprocessors import Execute
 
@@ -278,7 +296,6 @@ def _make_execute_class():
             self.flooded: list[int] = []
             self.truncated = False
             self.km_used = None
-            self._interrupted_for_flood: set[int] = set()
 
         def create_kernel_manager(self):
             self.km = self._km_class(self._sandbox, self._settings.kernel_python, config=self.config)
@@ -288,6 +305,8 @@ def _make_execute_class():
         async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
             self.current = cell_index
             return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
+
+        execute_cell = run_sync(async_execute_cell)
 
         def on_cell_executed(self, **kwargs):
             reply = kwargs.get("execute_reply") or {}
@@ -309,11 +328,12 @@ def _make_execute_class():
             size = _size(msg_type, content)
             self.received += size
             limit = self._settings.limits.output_bytes
-            if self.received > 20 * limit and cell_index not in self._interrupted_for_flood:
-                self._interrupted_for_flood.add(cell_index)
+            if self.received > 20 * limit and not self.flooded:
+                # A kernel that floods its output channel is stopped: interrupting it is not
+                # reliable (its buffered output keeps coming) and the grader must stay responsive.
                 self.flooded.append(cell_index)
                 with contextlib.suppress(Exception):
-                    asyncio.ensure_future(self.km.interrupt_kernel())
+                    asyncio.ensure_future(self.km.signal_kernel(signal.SIGKILL))
             if self.kept + size <= limit:
                 self.kept += size
                 return super().output(outs, msg, display_id, cell_index)
@@ -350,6 +370,8 @@ def execute_class():
 
 def _cell_label(nb: NotebookNode, index: int, numbering: dict[int, int]) -> str:
     cell = nb.cells[index]
+    if "dlcourse_canary" in cell.metadata:
+        return "the integrity check after " + _cell_label(nb, index - 1, numbering)
     gid = cell.metadata.get("nbgrader", {}).get("grade_id")
     label = f"cell {numbering.get(index, index + 1)}"
     return f"{label} (grade_id {gid})" if gid else label
@@ -358,8 +380,6 @@ def _cell_label(nb: NotebookNode, index: int, numbering: dict[int, int]) -> str:
 def _kernel_death(report: dict, limits, where: str) -> Reason:
     sig = report.get("signal")
     if report.get("oom_kills", 0) > 0:
-        from .sandbox import _human
-
         return Reason("memory_limit", f"kernel died in {where}: memory limit ({_human(limits.memory_bytes)}) "
                                       "exceeded")
     if sig == 24:
@@ -469,15 +489,18 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
         out.reasons.append(Reason("timeout", f"timeout in {where} after {settings.cell_timeout} s", name))
     for idx in ex.flooded:
         where = _cell_label(nb, idx, numbering)
-        out.reasons.append(Reason("output_flood", f"{where} printed more than "
-                                                  f"{20 * limits.output_bytes // (1 << 20)} MiB; interrupted", name))
+        out.reasons.append(Reason("output_flood", f"{where} printed more than {_human(20 * limits.output_bytes)}; "
+                                                  "the kernel was stopped", name))
     if ex.truncated:
-        out.reasons.append(Reason("output_truncated", f"output truncated: more than "
-                                                      f"{limits.output_bytes // 1024} KiB of output", name))
+        out.reasons.append(Reason("output_truncated", f"output truncated: more than {_human(limits.output_bytes)} "
+                                                      "of output", name))
     not_run_reason = None
     if failure is not None:
         where = _cell_label(nb, failure_at, numbering) if 0 <= (failure_at or -1) < len(nb.cells) else "start-up"
-        if failure == "DeadKernelError" or (report.get("signal") is not None or "exit_code" in report):
+        if ex.flooded:
+            reason = None
+            not_run_reason = "the kernel was stopped for flooding its output before this test ran"
+        elif failure == "DeadKernelError" or (report.get("signal") is not None or "exit_code" in report):
             reason = _kernel_death(report, limits, where)
             not_run_reason = "the kernel died before this test ran"
         elif failure == "CellTimeoutError":
@@ -492,8 +515,9 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
         else:
             reason = Reason("grader_error", f"execution stopped in {where}: {failure_detail}")
             not_run_reason = "execution stopped before this test ran"
-        reason.notebook = name
-        out.reasons.append(reason)
+        if reason is not None:
+            reason.notebook = name
+            out.reasons.append(reason)
     if report.get("pids_limit_hits", 0) > 0:
         out.reasons.append(Reason("process_limit", f"reached the limit of {limits.processes} processes "
                                                    f"({report['pids_limit_hits']} refused forks)", name))

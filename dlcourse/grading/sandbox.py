@@ -40,7 +40,6 @@ import signal
 import socket
 import subprocess
 import sys
-import sysconfig
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
@@ -614,6 +613,10 @@ def preflight(ws: Workspace, secret_paths: list[str]) -> list[str]:
     Returns the verified facts as lines; raises :class:`SandboxUnavailable` if one fails.
     """
     iso = ws.isolation
+    canary = os.path.join(ws.root, "preflight-secret.txt")
+    with open(canary, "w") as fh:
+        fh.write("the sandbox must not be able to read this\n")
+    secret_paths = list(secret_paths) + [canary]
     sb = ws.new_kernel()
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
@@ -635,6 +638,7 @@ def preflight(ws: Workspace, secret_paths: list[str]) -> list[str]:
     finally:
         listener.close()
         sb.cleanup()
+        os.unlink(canary)
     problems = []
     if res["uid"] == 0 or res["uid"] != iso.uid:
         problems.append(f"runs as uid {res['uid']}")

@@ -53,6 +53,7 @@ FAILURES = {
 
 #: Reasons that are reported but leave the status alone.
 NOTES = {
+    "missing": "nothing was submitted",
     "late": "submitted after the due date",
     "extra_file_ignored": "a file the assignment does not have was ignored",
     "renamed_notebook": "a notebook with a different file name was matched to the assignment's",

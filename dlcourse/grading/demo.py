@@ -1,0 +1,110 @@
+"""A tiny nbgrader course to try the grader on (and what the tests and benchmark use).
+
+``make_demo_course(root)`` writes ``nbgrader_config.py`` and ``source/ps1/problem1.ipynb``
+(two functions to write, each with a visible and a hidden test; 5 points), runs nbgrader's
+``generate_assignment`` and returns the released notebook. ``student_notebook(release,
+answers)`` fills in the solution cells the way a student would.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import sys
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+ASSIGNMENT = "ps1"
+NOTEBOOK = "problem1"
+
+SQUARE_TEST = "assert square(3) == 9\n### BEGIN HIDDEN TESTS\nassert square(-4) == 16\n### END HIDDEN TESTS"
+MEAN_TEST = ("assert mean([1, 2, 3]) == 2\n### BEGIN HIDDEN TESTS\nassert mean([10]) == 10\n"
+             "assert abs(mean([0.5, 1.5]) - 1.0) < 1e-12\n### END HIDDEN TESTS")
+
+CORRECT = {
+    "square": "def square(x):\n    return x * x",
+    "mean": "def mean(xs):\n    return sum(xs) / len(xs)",
+}
+
+
+def _meta(cell, **kw):
+    cell.metadata["nbgrader"] = {"schema_version": 3, "grade": False, "solution": False, "locked": False, **kw}
+    return cell
+
+
+def source_notebook() -> nbformat.NotebookNode:
+    nb = new_notebook()
+    nb.metadata = {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+    }
+    nb.cells = [
+        _meta(new_markdown_cell("# Problem set 1\nWrite the two functions below."), grade_id="intro", locked=True),
+        _meta(new_code_cell("def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION"),
+              grade_id="square", solution=True),
+        _meta(new_code_cell(SQUARE_TEST), grade_id="test_square", grade=True, locked=True, points=2),
+        _meta(new_code_cell("def mean(xs):\n    ### BEGIN SOLUTION\n    return sum(xs) / len(xs)\n"
+                            "    ### END SOLUTION"), grade_id="mean", solution=True),
+        _meta(new_code_cell(MEAN_TEST), grade_id="test_mean", grade=True, locked=True, points=3),
+    ]
+    return nb
+
+
+def make_demo_course(root: str | os.PathLike, course_id: str = "demo", duedate: str | None = None) -> Path:
+    """Create the course in ``root`` and return the path of the released student notebook."""
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    root = Path(root)
+    (root / "source" / ASSIGNMENT).mkdir(parents=True, exist_ok=True)
+    (root / "nbgrader_config.py").write_text(
+        "c = get_config()  # noqa: F821\n"
+        f"c.CourseDirectory.course_id = {course_id!r}\n"
+    )
+    nbformat.write(source_notebook(), root / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    c = Config()
+    c.CourseDirectory.root = str(root)
+    c.CourseDirectory.course_id = course_id
+    api = NbGraderAPI(coursedir=CourseDirectory(config=c), config=c)
+    res = api.generate_assignment(ASSIGNMENT, force=True)
+    if not res["success"]:
+        raise RuntimeError(f"nbgrader generate_assignment failed: {res['error']}\n{res['log']}")
+    if duedate:
+        from nbgrader.api import Gradebook
+
+        with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id) as gb:
+            gb.update_or_create_assignment(ASSIGNMENT, duedate=duedate)
+    return root / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
+
+
+def student_notebook(release: str | os.PathLike | nbformat.NotebookNode, answers: dict[str, str] | None = None):
+    """The released notebook with solution cells replaced by ``answers`` (grade_id -> source)."""
+    nb = release if isinstance(release, nbformat.NotebookNode) else nbformat.read(release, as_version=4)
+    nb = copy.deepcopy(nb)
+    answers = CORRECT if answers is None else answers
+    for cell in nb.cells:
+        gid = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if gid in answers:
+            cell.source = answers[gid]
+    return nb
+
+
+def submit(root: str | os.PathLike, student: str, nb, timestamp: str | None = "2026-01-01 10:00:00.000000 UTC",
+           name: str = f"{NOTEBOOK}.ipynb") -> Path:
+    """Place a notebook (object, JSON text or bytes) in ``submitted/<student>/ps1/``."""
+    folder = Path(root) / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    if isinstance(nb, bytes):
+        path.write_bytes(nb)
+    elif isinstance(nb, str):
+        path.write_text(nb)
+    else:
+        nbformat.write(nb, path)
+    if timestamp:
+        (folder / "timestamp.txt").write_text(timestamp)
+    return path

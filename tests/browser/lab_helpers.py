@@ -1,0 +1,284 @@
+"""A JupyterLab server on a temporary copy of the course, and what a learner does in it.
+
+Used by ``tests/browser/conftest.py`` and the browser tests; importing this module imports
+neither Playwright nor JupyterLab (pytest's ``--doctest-modules`` imports every module, and
+the suite must still collect where Playwright is missing).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+COURSE = ROOT / "course"
+CHROMIUM = Path(os.environ.get("DLCOURSE_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+
+#: Chromium flags: no sandbox (CI runs as root), and nothing that phones home.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-default-apps",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+]
+
+#: JupyterLab user settings that keep a test run quiet and deterministic: no news pop-up,
+#: every cell rendered (no virtual scrolling), no kernel "are you sure" prompts.
+LAB_SETTINGS = {
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/docmanager-extension/plugin.jupyterlab-settings": {"autosave": False},
+}
+
+#: Course-relative paths that are nbgrader's instructor working files: never served to a test.
+_SKIP = shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "gradebook.db", "submitted", "autograded", "feedback", "nbgrader.log")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def assignments(kind: str = "release") -> list[str]:
+    """Assignment names in ``course/<kind>/`` (``source`` or ``release``) that hold a notebook."""
+    folder = COURSE / kind
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
+
+
+@dataclass
+class LabServer:
+    """A running ``jupyter lab`` serving ``root`` (a copy of ``course/``) on 127.0.0.1."""
+
+    base: Path
+    root: Path
+    port: int
+    token: str
+    process: subprocess.Popen
+    log_path: Path
+    env: dict[str, str] = field(repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def lab_url(self, path: str = "", workspace: str | None = None) -> str:
+        """URL that opens ``path`` (relative to the course) in a fresh, empty workspace."""
+        workspace = workspace or f"w{uuid.uuid4().hex[:8]}"
+        tree = f"/tree/{path}" if path else ""
+        return f"{self.url}/lab/workspaces/{workspace}{tree}?reset&token={self.token}"
+
+    def api(self, path: str, method: str = "GET", body: Any = None, timeout: float = 30) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"{self.url}{path}", data=data, method=method, headers={"Authorization": f"token {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            text = response.read().decode()
+        return json.loads(text) if text else None
+
+    def shutdown_kernels(self) -> None:
+        """Stop every kernel: each lesson kernel holds hundreds of MB (PyTorch + TensorFlow)."""
+        try:
+            for kernel in self.api("/api/kernels"):
+                self.api(f"/api/kernels/{kernel['id']}", method="DELETE")
+        except (urllib.error.URLError, OSError):
+            pass
+
+    def log_tail(self, n: int = 60) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return "(no server log)"
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.shutdown_kernels()
+            # The server runs in its own session (process group) that this fixture created;
+            # signal that group, which holds the server and the kernels it started.
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(timeout=20)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.process.wait(timeout=10)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1))
+
+
+def start_lab(base: Path, course: Path = COURSE, startup_timeout: float = 120) -> LabServer:
+    """Copy ``course`` into ``base/course`` and start JupyterLab on it.
+
+    Everything Jupyter writes (config, settings, workspaces, runtime files, IPython profile,
+    nbgrader exchange and gradebook) stays under ``base``: a learner's autosave or a test's
+    "Fetch" never touches the repository. The nbgrader extensions read their course from a
+    ``nbgrader_config.py`` in the temporary ``JUPYTER_CONFIG_DIR`` (the course root and a
+    private exchange) and from the course's own ``nbgrader_config.py`` (the working
+    directory), exactly as when an instructor runs ``jupyter lab`` in ``course/``.
+    """
+    base = Path(base)
+    root = base / "course"
+    shutil.copytree(course, root, ignore=_SKIP)
+    config_dir, settings_dir = base / "jupyter-config", base / "lab-settings"
+    exchange = base / "exchange"
+    for d in (config_dir, settings_dir, base / "workspaces", base / "runtime", base / "ipython", exchange):
+        d.mkdir(parents=True, exist_ok=True)
+    for name, value in LAB_SETTINGS.items():
+        _write_json(settings_dir / name, value)
+    (config_dir / "nbgrader_config.py").write_text(
+        "c = get_config()  # noqa: F821\n"
+        f"c.CourseDirectory.root = {str(root)!r}\n"
+        f"c.Exchange.root = {str(exchange)!r}\n"
+        'c.CourseDirectory.course_id = "dlcourse"\n'
+    )
+    env = dict(os.environ)
+    env.pop("MPLBACKEND", None)  # the test suite sets Agg; a learner's kernel uses the inline backend
+    env.pop("JUPYTER_PATH", None)
+    env.update(
+        JUPYTER_CONFIG_DIR=str(config_dir),
+        JUPYTERLAB_SETTINGS_DIR=str(settings_dir),
+        JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"),
+        JUPYTER_RUNTIME_DIR=str(base / "runtime"),
+        IPYTHONDIR=str(base / "ipython"),
+        # nbgrader runs `alembic` from PATH when it opens the gradebook.
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
+        TF_CPP_MIN_LOG_LEVEL=env.get("TF_CPP_MIN_LOG_LEVEL", "2"),
+        PYTHONUNBUFFERED="1",
+    )
+    # Learners find released assignments in nbgrader's exchange; put every student version there.
+    for name in assignments("release"):
+        subprocess.run(
+            [sys.executable, "-m", "nbgrader", "release_assignment", name, "--force"],
+            cwd=root, env=env, check=True, capture_output=True, timeout=120,
+        )
+    port, token = free_port(), uuid.uuid4().hex
+    log_path = base / "jupyter-server.log"
+    cmd = [
+        sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+        f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+    ]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = LabServer(base=base, root=root, port=port, token=token, process=process, log_path=log_path, env=env)
+    deadline = time.monotonic() + startup_timeout
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"jupyter lab exited with code {process.returncode}:\n{server.log_tail()}")
+        try:
+            server.api("/api/status", timeout=5)
+            return server
+        except (urllib.error.URLError, OSError, ValueError):
+            pass
+        if time.monotonic() > deadline:
+            server.stop()
+            raise RuntimeError(f"jupyter lab did not answer /api/status within {startup_timeout:.0f} s:\n{server.log_tail()}")
+        time.sleep(0.5)
+
+
+# --------------------------------------------------------------------------- in the page
+# `page` arguments are playwright.sync_api.Page objects.
+
+#: The visible notebook panel (JupyterLab keeps hidden panels in the DOM).
+NOTEBOOK = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+
+
+def open_in_lab(page: Any, server: LabServer, path: str = "", timeout: float = 120) -> None:
+    """Open JupyterLab (and ``path`` in it) and wait until the application has started."""
+    page.goto(server.lab_url(path), wait_until="domcontentloaded", timeout=timeout * 1000)
+    page.wait_for_selector("#jp-main-dock-panel", state="visible", timeout=timeout * 1000)
+    # JupyterLab marks the body when the shell is restored; wait for the splash to go.
+    page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=timeout * 1000)
+
+
+def wait_for_kernel_idle(page: Any, timeout: float = 120) -> None:
+    """Wait until the visible notebook's kernel is connected and idle."""
+    page.wait_for_selector(
+        f'{NOTEBOOK} .jp-Notebook-ExecutionIndicator[data-status="idle"]', state="attached", timeout=timeout * 1000
+    )
+
+
+def open_notebook(page: Any, server: LabServer, path: str, timeout: float = 120) -> None:
+    """Open a notebook as a learner would and wait until its kernel is idle."""
+    open_in_lab(page, server, path, timeout)
+    page.wait_for_selector(f"{NOTEBOOK} .jp-Notebook .jp-Cell", state="visible", timeout=timeout * 1000)
+    wait_for_kernel_idle(page, timeout)
+
+
+def run_all(page: Any) -> None:
+    """Run > Run All Cells, through the menu as a learner does."""
+    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+    page.locator('.lm-Menu-item[data-command="runmenu:run-all"]').click()
+
+
+_CELL_STATE_JS = """
+(sel) => {
+  const panel = document.querySelector(sel);
+  if (!panel) return null;
+  const cells = [...panel.querySelectorAll('.jp-Notebook .jp-Cell.jp-CodeCell')];
+  return cells.map((cell) => ({
+    prompt: (cell.querySelector('.jp-InputArea-prompt') || {}).textContent || '',
+    error: cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]').length,
+  }));
+}
+"""
+
+
+def code_cell_states(page: Any) -> list[dict[str, Any]]:
+    return page.evaluate(_CELL_STATE_JS, NOTEBOOK) or []
+
+
+def wait_for_run_all(page: Any, timeout: float = 300) -> list[dict[str, Any]]:
+    """Wait until every code cell ran, or a cell failed and the run stopped; return the states."""
+    deadline = time.monotonic() + timeout
+    started = False
+    while time.monotonic() < deadline:
+        states = code_cell_states(page)
+        prompts = [s["prompt"] for s in states]
+        busy = any("*" in p for p in prompts)
+        started = started or busy or all(any(ch.isdigit() for ch in p) for p in prompts)
+        done = states and not busy and (
+            all(any(ch.isdigit() for ch in p) for p in prompts) or any(s["error"] for s in states)
+        )
+        if started and done:
+            indicator = page.locator(f"{NOTEBOOK} .jp-Notebook-ExecutionIndicator").first
+            if indicator.get_attribute("data-status") == "idle":
+                return states
+        time.sleep(1)
+    raise TimeoutError(f"the notebook did not finish running within {timeout:.0f} s; prompts: {prompts}")
+
+
+def save_notebook(page: Any) -> None:
+    page.keyboard.press("Control+s")
+    page.wait_for_selector(f"{NOTEBOOK} .jp-mod-dirty", state="detached", timeout=30_000)
+
+
+def screenshot(page: Any, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
