@@ -43,7 +43,7 @@ def _cell(nb, gid):
     return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == gid)
 
 
-def build_submissions(root: Path, release: Path, port: int) -> dict[str, object]:
+def build_submissions(root: Path, release: Path, port: int, home_secret: Path) -> dict[str, object]:
     """student id -> notebook object, raw bytes/text, or a callable(folder) that writes the submission."""
     nb = lambda **kw: demo.student_notebook(release, answers(**kw))  # noqa: E731
     s: dict[str, object] = {}
@@ -147,6 +147,7 @@ def square(x):
         "source": str(root / "source" / "ps1" / "problem1.ipynb"),
         "gradebook": str(root / "gradebook.db"),
         "other_student": str(root / "submitted" / "honest" / "ps1" / "problem1.ipynb"),
+        "home_file": str(home_secret),
         "home": os.path.expanduser("~"),
         "shadow": "/etc/shadow",
         "git": str(Path(__file__).resolve().parents[1] / ".git"),
@@ -245,7 +246,9 @@ def adversarial_run(tmp_path_factory):
     listener.listen(8)
     listener.setblocking(False)
     port = listener.getsockname()[1]
-    subs = build_submissions(root, release, port)
+    home_secret = Path(os.path.expanduser("~")) / f".dlcourse-test-secret-{os.getpid()}"
+    home_secret.write_text("instructor secret")
+    subs = build_submissions(root, release, port, home_secret)
     for sid, content in subs.items():
         folder = root / "submitted" / sid / "ps1"
         if content is None:
@@ -261,7 +264,10 @@ def adversarial_run(tmp_path_factory):
     opts = GradeOptions("ps1", root, roster=root / "roster.csv", cell_timeout=6, progress=False, quiet=True,
                         limits=Limits(memory_bytes=512 << 20, output_bytes=64 << 10),
                         max_notebook_bytes=2 << 20)
-    run = grade_assignment(opts)
+    try:
+        run = grade_assignment(opts)
+    finally:
+        home_secret.unlink()
     try:
         conn, _ = listener.accept()
         conn.close()
@@ -327,6 +333,9 @@ def test_sandbox_blocks_reading_writing_and_network(adversarial_run):
     probe = json.loads(text.split("PROBE", 1)[1].splitlines()[0])
     assert probe["uid"] != 0
     for name, result in probe["read"].items():
+        if name == "home":  # the path exists (the Python install may live under it) but holds nothing of ours
+            assert ".dlcourse-test-secret" not in result, result
+            continue
         assert not result.startswith(("READ", "LISTED")), (name, result)
     for name, result in probe["write"].items():
         assert result != "WROTE", (name, result)
@@ -348,7 +357,7 @@ def test_disk_limits_hold(adversarial_run):
 
 def test_symlinked_notebook_was_not_followed(adversarial_run):
     res = adversarial_run["by_id"]["symlink_nb"]
-    assert "cannot open" in res.reason_text()
+    assert "symbolic link" in res.reason_text()
     assert not (adversarial_run["root"] / "autograded" / "symlink_nb" / "ps1" / "problem1.ipynb").exists()
 
 

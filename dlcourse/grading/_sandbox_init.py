@@ -163,7 +163,8 @@ def drop_privileges_and_exec(cfg: dict, argv: list[str], newroot: str) -> None:
     os.chroot(newroot)
     os.chdir(cfg["cwd"])
     for name, value in cfg.get("rlimits", {}).items():
-        resource.setrlimit(RLIMITS[name], (int(value), int(value)))
+        soft, hard = (value, value) if isinstance(value, int) else value
+        resource.setrlimit(RLIMITS[name], (int(soft), int(hard)))
     os.setgroups([])
     os.setresgid(gid, gid, gid)
     os.setresuid(uid, uid, uid)

@@ -35,6 +35,7 @@ import signal
 import stat
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 
 import nbformat
@@ -123,6 +124,8 @@ class NotebookRejected(Exception):
 
 def read_submitted_notebook(path: str, max_bytes: int) -> NotebookNode:
     """Read a student's notebook without trusting it: no symlinks, bounded size, valid JSON and nbformat."""
+    if os.path.islink(path):
+        raise NotebookRejected("invalid_notebook", "the notebook is a symbolic link; links are never followed")
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError as exc:
@@ -145,13 +148,15 @@ def read_submitted_notebook(path: str, max_bytes: int) -> NotebookNode:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        hint = " (the file looks truncated)" if exc.pos >= len(text.rstrip()) - 1 else ""
+        hint = " (the file looks truncated)" if not text.rstrip().endswith("}") else ""
         raise NotebookRejected("invalid_notebook", f"invalid notebook: not valid JSON: {exc.msg} at line "
                                                    f"{exc.lineno} column {exc.colno}{hint}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
+    if not isinstance(data, dict) or not isinstance(data.get("cells", data.get("worksheets")), list):
         raise NotebookRejected("invalid_notebook", "invalid notebook: JSON without a list of cells")
     try:
-        nb = nbformat.reads(text, as_version=4)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. duplicate cell ids, which nbformat corrects
+            nb = nbformat.reads(text, as_version=4)
     except Exception as exc:
         raise NotebookRejected("invalid_notebook", f"invalid notebook: {type(exc).__name__}: "
                                                    f"{str(exc).splitlines()[0][:200]}") from exc
@@ -200,11 +205,11 @@ def repair_metadata(nb: NotebookNode, cells: dict[str, CellInfo], name: str) -> 
         gid = md.get("grade_id") if isinstance(md, dict) else None
         if isinstance(gid, str) and gid in cells:
             claims.setdefault(gid, []).append(i)
-    keep: dict[str, int] = {}
+    keepers: dict[str, int] = {}
     for gid, idxs in claims.items():
         info = cells[gid]
         same = [i for i in idxs if _norm(nb.cells[i].source) in (_norm(info.source), _norm(visible_source(info.source)))]
-        keep[gid] = (same or idxs)[-1]
+        keepers[gid] = (same or idxs)[-1]
     seen: set[str] = set()
     for i, cell in enumerate(nb.cells):
         md = cell.metadata.get("nbgrader")
@@ -212,7 +217,7 @@ def repair_metadata(nb: NotebookNode, cells: dict[str, CellInfo], name: str) -> 
             continue
         gid = md.get("grade_id") if isinstance(md, dict) else None
         info = cells.get(gid) if isinstance(gid, str) else None
-        if info is None or keep.get(gid) != i:
+        if info is None or keepers.get(gid) != i:
             del cell.metadata["nbgrader"]
             why = "a duplicate of" if info is not None else "unknown to the gradebook:"
             reasons.append(Reason("metadata_repaired", f"cell {i + 1} claimed nbgrader metadata ({why} "
@@ -246,6 +251,44 @@ def repair_metadata(nb: NotebookNode, cells: dict[str, CellInfo], name: str) -> 
         elif gid not in seen and info.grade:
             reasons.append(Reason("metadata_repaired", f"graded cell {gid!r} was deleted; added back", name))
     return reasons
+
+
+def normalize_test_outputs(cell: NotebookNode, reply: dict | None, tampered: bool = False,
+                           not_run_reason: str | None = None) -> None:
+    """Make an autograded test cell's outputs tell the truth of its ``execute_reply``.
+
+    nbgrader scores a test cell from its outputs: the first ``error`` gives 0, the first
+    ``execute_result`` gives partial credit (a non-number gives full marks), no output gives
+    full marks. Student code can print an ``execute_result`` before the error (with
+    ``get_ipython().displayhook``), and a cell that never ran has no output at all. So:
+
+    >>> from nbformat.v4 import new_code_cell, new_output
+    >>> cell = new_code_cell("assert square(3) == 9")
+    >>> cell.outputs = [new_output("execute_result", data={"text/plain": "'passed'"}),
+    ...                 new_output("error", ename="AssertionError", evalue="", traceback=[])]
+    >>> normalize_test_outputs(cell, {"status": "error", "ename": "AssertionError", "evalue": ""})
+    >>> [o.output_type for o in cell.outputs]
+    ['error', 'execute_result']
+    >>> never_ran = new_code_cell("assert square(3) == 9")
+    >>> normalize_test_outputs(never_ran, None, not_run_reason="the kernel died before this test ran")
+    >>> never_ran.outputs[0].ename
+    'TestNotRun'
+    """
+    outputs = list(cell.get("outputs", []))
+    if tampered:
+        cell.outputs = [_error_output("TamperingDetected", "test execution was interfered with; see the grader's "
+                                                           "reasons")]
+    elif reply is None:
+        cell.outputs = outputs + [_error_output("TestNotRun", not_run_reason or "this test did not run")]
+    elif reply["status"] != "ok":
+        errors = [o for o in outputs if o.get("output_type") == "error"]
+        if not errors:
+            errors = [_error_output(reply.get("ename") or "Error", reply.get("evalue", ""))]
+        cell.outputs = errors + [o for o in outputs if o.get("output_type") != "error"]
+    else:
+        results = [i for i, o in enumerate(outputs) if o.get("output_type") == "execute_result"]
+        if len(results) > 1:  # only the cell's own last expression counts
+            cell.outputs = [o for i, o in enumerate(outputs) if i not in set(results[:-1])]
 
 
 def _make_canary() -> tuple[NotebookNode, str]:
@@ -546,24 +589,7 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
     # ---- score from replies, never from the absence of output
     for idx in sorted(grade_idx):
         cell = nb.cells[idx]
-        rep = ex.replies.get(idx)
-        outputs = list(cell.get("outputs", []))
-        if tampered:
-            cell.outputs = [_error_output("TamperingDetected", "test execution was interfered with; "
-                                                               "see the grader's reasons")]
-        elif rep is None:
-            cell.outputs = outputs + [_error_output("TestNotRun", not_run_reason or "this test did not run")]
-        elif rep["status"] != "ok":
-            errors = [o for o in outputs if o.get("output_type") == "error"]
-            if not errors:
-                errors = [_error_output(rep["ename"] or "Error", rep["evalue"])]
-            others = [o for o in outputs if o.get("output_type") != "error"]
-            cell.outputs = errors + others
-        else:
-            results = [i for i, o in enumerate(outputs) if o.get("output_type") == "execute_result"]
-            if len(results) > 1:
-                drop = set(results[:-1])
-                cell.outputs = [o for i, o in enumerate(outputs) if i not in drop]
+        normalize_test_outputs(cell, ex.replies.get(idx), bool(tampered), not_run_reason)
         try:
             nbutils.determine_grade(cell)
         except Exception as exc:

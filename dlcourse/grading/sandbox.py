@@ -529,7 +529,9 @@ class KernelSandbox:
 
     def write_config(self, kernel_argv: list[str]) -> str:
         iso, lim = self.ws.isolation, self.ws.limits
-        rlimits = {"CORE": 0, "CPU": lim.cpu_seconds, "FSIZE": lim.file_bytes, "NOFILE": lim.open_files}
+        # CPU: SIGXCPU at the soft limit (reported as "CPU-time limit"), SIGKILL 5 s later
+        rlimits = {"CORE": 0, "CPU": [lim.cpu_seconds, lim.cpu_seconds + 5], "FSIZE": lim.file_bytes,
+                   "NOFILE": lim.open_files}
         if self.cgroup is None:
             rlimits["AS"] = lim.memory_bytes
             rlimits["NPROC"] = lim.processes * max(1, self.jobs)

@@ -189,11 +189,11 @@ def scan_submission(folder: Path | None, student: str, expected: list[str], max_
             st = os.lstat(full)
             if rel == "timestamp.txt":
                 continue
+            if fname.endswith(".ipynb") and os.sep not in rel:
+                notebooks.append(fname)  # links and odd files too: the grader rejects them with a reason
+                continue
             if not stat.S_ISREG(st.st_mode):
                 sub.skipped.append(f"{rel} (not a regular file)")
-                continue
-            if fname.endswith(".ipynb") and os.sep not in rel:
-                notebooks.append(fname)
                 continue
             if IGNORED_FILES.search(rel.replace(os.sep, "/")):
                 sub.skipped.append(f"{rel} (Jupyter/IPython configuration or cache)")

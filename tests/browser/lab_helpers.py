@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -56,9 +57,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def assignments(kind: str = "release") -> list[str]:
+def assignments(kind: str = "release", course: Path = COURSE) -> list[str]:
     """Assignment names in ``course/<kind>/`` (``source`` or ``release``) that hold a notebook."""
-    folder = COURSE / kind
+    folder = Path(course) / kind
     if not folder.is_dir():
         return []
     return sorted(p.name for p in folder.iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
@@ -130,6 +131,24 @@ def _write_json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=1))
 
 
+#: Run in a subprocess in the course copy: release each assignment named on the command line
+#: to the exchange, as ``nbgrader release_assignment`` does, in one interpreter.
+_RELEASE = """
+import sys
+from nbgrader.apps.api import NbGraderAPI
+from nbgrader.apps.baseapp import NbGrader
+from nbgrader.coursedir import CourseDirectory
+
+app = NbGrader()
+app.load_config_file()
+api = NbGraderAPI(coursedir=CourseDirectory(config=app.config), config=app.config)
+for name in sys.argv[1:]:
+    result = api.release_assignment(name)
+    if not result["success"]:
+        sys.exit(f"release_assignment {name} failed:\\n{result.get('error') or result.get('log')}")
+"""
+
+
 def start_lab(base: Path, course: Path = COURSE, startup_timeout: float = 120) -> LabServer:
     """Copy ``course`` into ``base/course`` and start JupyterLab on it.
 
@@ -169,22 +188,33 @@ def start_lab(base: Path, course: Path = COURSE, startup_timeout: float = 120) -
         TF_CPP_MIN_LOG_LEVEL=env.get("TF_CPP_MIN_LOG_LEVEL", "2"),
         PYTHONUNBUFFERED="1",
     )
-    # Learners find released assignments in nbgrader's exchange; put every student version there.
-    for name in assignments("release"):
-        subprocess.run(
-            [sys.executable, "-m", "nbgrader", "release_assignment", name, "--force"],
-            cwd=root, env=env, check=True, capture_output=True, timeout=120,
-        )
     port, token = free_port(), uuid.uuid4().hex
     log_path = base / "jupyter-server.log"
     cmd = [
         sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
         "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+        # window.jupyterapp: lets a test read the notebook model (outputs by type), as galata does.
+        "--LabApp.expose_app_in_browser=True",
     ]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(cmd, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     server = LabServer(base=base, root=root, port=port, token=token, process=process, log_path=log_path, env=env)
+    # Learners find released assignments in nbgrader's exchange: put every student version
+    # there with nbgrader's own release step, while the server starts.
+    release = subprocess.Popen(
+        [sys.executable, "-c", _RELEASE, *assignments("release", root)],
+        cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        released, _ = release.communicate(timeout=startup_timeout)
+    except subprocess.TimeoutExpired:
+        release.kill()
+        server.stop()
+        raise
+    if release.returncode != 0:
+        server.stop()
+        raise RuntimeError(f"nbgrader could not release the student versions into the exchange:\n{released}")
     deadline = time.monotonic() + startup_timeout
     while True:
         if process.poll() is not None:
@@ -282,3 +312,156 @@ def screenshot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+_OUTPUTS_JS = """
+(path) => {
+  const app = window.jupyterapp;
+  if (!app) return null;
+  const panel = [...app.shell.widgets('main')].find((w) => w.context && w.context.path === path);
+  if (!panel) return null;
+  const cells = [];
+  const model = panel.content.model;
+  for (let i = 0; i < model.cells.length; i++) {
+    const cell = model.cells.get(i);
+    if (cell.type !== 'code') continue;
+    const outputs = cell.outputs.toJSON().map((o) => ({
+      type: o.output_type,
+      name: o.name || '',
+      ename: o.ename || '',
+      evalue: o.evalue || '',
+      text: [].concat(o.text || []).join('').slice(0, 4000),
+      traceback: [].concat(o.traceback || []).join('\\n').slice(0, 6000),
+      mimetypes: Object.keys(o.data || {}),
+    }));
+    cells.push({index: i, count: cell.executionCount, source: cell.sharedModel.getSource().slice(0, 300), outputs});
+  }
+  return cells;
+}
+"""
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def notebook_outputs(page: Any, path: str) -> list[dict[str, Any]]:
+    """The code cells of the open notebook ``path`` from JupyterLab's own model: execution
+    count, source (start) and outputs by type (``stream``/``error``/``display_data``...)."""
+    cells = page.evaluate(_OUTPUTS_JS, path)
+    if cells is None:
+        raise AssertionError(f"{path} is not open in JupyterLab (window.jupyterapp has no such panel)")
+    for cell in cells:
+        for out in cell["outputs"]:
+            out["traceback"] = _ANSI.sub("", out["traceback"])
+    return cells
+
+
+#: Outermost widgets a lesson marked with a ``dlcourse-*`` CSS class (the quiz excluded).
+_WIDGET_ROOTS_JS = """
+(sel) => {
+  const panel = document.querySelector(sel);
+  const all = [...panel.querySelectorAll('.jupyter-widgets[class*="dlcourse-"]')]
+      .filter((e) => ![...e.classList].some((c) => c.startsWith('dlcourse-quiz')));
+  const roots = all.filter((e) => !all.some((o) => o !== e && o.contains(e)));
+  roots.forEach((e, i) => e.setAttribute('data-browser-test-root', String(i)));
+  return roots.map((e) => [...e.classList].filter((c) => c.startsWith('dlcourse-')).join(' '));
+}
+"""
+
+#: What a widget shows besides its controls: HTML and Output widgets, labels, images (hashed).
+_SNAPSHOT_JS = """
+(root) => {
+  const parts = [];
+  root.querySelectorAll('.widget-html, .widget-htmlmath, .widget-output, .widget-label-basic').forEach(
+      (e) => parts.push(e.innerText));
+  root.querySelectorAll('img, svg').forEach((e) => {
+    const s = e.tagName === 'IMG' ? e.src : e.outerHTML;
+    let h = 0;
+    for (let i = 0; i < s.length; i++) h = (h * 31 + s.charCodeAt(i)) | 0;
+    parts.push(e.tagName + ':' + s.length + ':' + h);
+  });
+  return parts.join('\\n');
+}
+"""
+
+
+def widget_roots(page: Any) -> list[str]:
+    """Mark the lesson's interactive widgets (outermost ``dlcourse-*`` roots); their classes."""
+    return page.evaluate(_WIDGET_ROOTS_JS, NOTEBOOK)
+
+
+def widget_snapshot(root: Any) -> str:
+    return root.evaluate(_SNAPSHOT_JS)
+
+
+def _not_in_play(locator: Any) -> list[Any]:
+    """Controls that are not part of a Play widget (its buttons start an animation)."""
+    return [el for el in locator.all() if el.is_visible() and not el.evaluate("e => !!e.closest('.widget-play')")]
+
+
+def widget_actions(root: Any) -> list[tuple[str, Any]]:
+    """What a learner can do with the controls in ``root``: (description, callable) pairs,
+    in the order the test tries them."""
+    actions: list[tuple[str, Any]] = []
+    for button in _not_in_play(root.locator(".widget-toggle-button:not(.mod-active)"))[:1]:
+        actions.append((f"click toggle button {button.inner_text()!r}", button.click))
+    for select in _not_in_play(root.locator(".widget-dropdown select"))[:2]:
+        values = select.evaluate("s => [...s.options].map(o => o.value)")
+        current = select.input_value()
+        others = [v for v in values if v != current]
+        if others:
+            actions.append((f"choose {others[-1]!r} in a dropdown", lambda s=select, v=others[-1]: s.select_option(v)))
+    for radio in _not_in_play(root.locator(".widget-radio-box input[type=radio]:not(:checked)"))[:1]:
+        actions.append(("pick another radio button", radio.check))
+    for handle in _not_in_play(root.locator(".widget-slider .noUi-handle"))[:2]:
+
+        def slide(h=handle):
+            h.focus()
+            for key in ("ArrowRight", "ArrowRight", "ArrowRight"):
+                h.press(key)
+
+        actions.append(("move a slider with the keyboard", slide))
+    for box in _not_in_play(root.locator(".widget-checkbox input[type=checkbox]"))[:1]:
+        actions.append(("tick a checkbox", box.click))
+    for button in _not_in_play(root.locator("button.jupyter-button:not(.widget-toggle-button)"))[:1]:
+        actions.append((f"click button {button.inner_text()!r}", button.click))
+    return actions
+
+
+def lessons(course: Path = COURSE) -> list[str]:
+    """Lesson notebooks, as paths relative to ``course/``."""
+    return sorted(p.relative_to(course).as_posix() for p in course.glob("module*/*.ipynb"))
+
+
+#: The lesson the default browser run executes: the quickest one with a widget, by
+#: ``benchmarks/RESULTS.md``. The first of these that exists is used.
+QUICK_LESSONS = ["module1/01_history.ipynb"]
+
+
+def browser_lessons() -> list[str]:
+    """Lessons to run in the browser: ``DLCOURSE_BROWSER_LESSONS`` = ``all`` or a comma list of
+    course-relative paths; by default one quick lesson (a full run takes minutes per lesson)."""
+    available = lessons()
+    wanted = os.environ.get("DLCOURSE_BROWSER_LESSONS", "").strip()
+    if wanted == "all":
+        return available
+    if wanted:
+        return [w.strip() for w in wanted.split(",") if w.strip()]
+    return [next((q for q in QUICK_LESSONS if q in available), None) or available[0]] if available else []
+
+
+def browser_assignments() -> list[str]:
+    """Student versions to validate in the browser: ``DLCOURSE_BROWSER_ASSIGNMENTS`` = ``all`` or
+    a comma list of assignment names; by default the first released assignment."""
+    available = assignments("release")
+    wanted = os.environ.get("DLCOURSE_BROWSER_ASSIGNMENTS", "").strip()
+    if wanted == "all":
+        return available
+    if wanted:
+        return [w.strip() for w in wanted.split(",") if w.strip()]
+    return available[:1]
+
+
+def open_nbgrader_menu_item(page: Any, command: str) -> None:
+    """Nbgrader > <item>, from JupyterLab's menu bar (``command`` is the item's command id)."""
+    page.locator(".lm-MenuBar-item", has_text="Nbgrader").click()
+    page.locator(f'.lm-Menu-item[data-command="{command}"]').click()

@@ -1,0 +1,247 @@
+"""Small pretrained networks that ship with dlcourse, trained by the course's own code.
+
+Model hubs are not always reachable (offline laptops, test machines, exam rooms), so the
+lessons on transfer learning and deep reinforcement learning also work with weights that
+the course trained itself and ships inside the package. Every file here comes with a JSON
+file that records how it was made (script, seed, data, hyper-parameters, library
+versions), what it scores, and its sha256; the loaders check the sha256 before they load.
+
+=====================  ==========================================================  ========
+weights                what they are                                               system
+=====================  ==========================================================  ========
+``mnist04_cnn``        a small CNN trained on the MNIST sample's digits 0-4,        #21
+                       by ``scripts/train_transfer_base.py`` (PyTorch and Keras)
+``cartpole_dqn``       a Deep Q-Network policy for Gymnasium's ``CartPole-v1``,     #22
+                       by ``scripts/train_dqn.py`` (the code of lesson
+                       ``course/module2/09_dqn.ipynb``; PyTorch and Keras)
+=====================  ==========================================================  ========
+
+The ImageNet networks of System #4 (Keras VGG16) and System #21 (torchvision ResNet-50)
+are hundreds of megabytes and are downloaded by their libraries when a connection exists;
+:func:`url_available` is the quick check the lessons use before trying.
+
+Nothing here imports PyTorch or TensorFlow until a function needs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from ..datasets._base import ChecksumError, sha256_of
+from ..frameworks import require, require_torch
+
+__all__ = [
+    "WEIGHTS_DIR",
+    "FRAMEWORKS",
+    "ChecksumError",
+    "weights_info",
+    "weights_path",
+    "digits_cnn",
+    "load_pretrained_digits_cnn",
+    "cartpole_qnet",
+    "load_cartpole_dqn",
+    "url_available",
+]
+
+#: The folder that holds the shipped weight files and their provenance JSON.
+WEIGHTS_DIR = Path(__file__).resolve().parent
+#: The frameworks every shipped network exists for.
+FRAMEWORKS = ("torch", "keras")
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _check_framework(framework: str) -> str:
+    if framework not in FRAMEWORKS:
+        raise ValueError(f"framework must be one of {FRAMEWORKS}, got {framework!r}")
+    return framework
+
+
+def weights_info(name: str, directory: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Return the provenance record of the shipped weights ``name`` (its JSON file, parsed).
+
+    The record has one entry per framework (``"torch"``, ``"keras"``) with the file name,
+    its sha256 and size, the command that produced it, the seed and what it scores.
+
+    Examples
+    --------
+    >>> from dlcourse.weights import weights_info
+    >>> info = weights_info("mnist04_cnn")
+    >>> sorted(info["torch"])[:3]
+    ['bytes', 'command', 'epochs']
+    """
+    folder = Path(directory) if directory is not None else WEIGHTS_DIR
+    path = folder / f"{name}.json"
+    if not path.exists():
+        shipped = sorted(p.stem for p in WEIGHTS_DIR.glob("*.json"))
+        raise FileNotFoundError(f"no weights called {name!r} in {folder}; shipped: {shipped}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def weights_path(name: str, framework: str, directory: str | os.PathLike[str] | None = None, verify: bool = True) -> Path:
+    """Return the path of the weight file of ``name`` for ``framework``, after checking its sha256.
+
+    Raises
+    ------
+    ChecksumError
+        When the file's sha256 differs from the one recorded at training time.
+    """
+    _check_framework(framework)
+    folder = Path(directory) if directory is not None else WEIGHTS_DIR
+    info = weights_info(name, folder)
+    if framework not in info:
+        raise KeyError(f"{name!r} has no {framework} weights; it has {sorted(k for k in info if k in FRAMEWORKS)}")
+    entry = info[framework]
+    path = folder / entry["file"]
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing; reinstall dlcourse (pip install --force-reinstall dlcourse)")
+    if verify:
+        actual = sha256_of(path)
+        if actual != entry["sha256"]:
+            raise ChecksumError(
+                f"{path} has sha256 {actual}, but {name}.json records {entry['sha256']}: the file was changed "
+                "or damaged. Reinstall dlcourse, or retrain it with the command in the JSON file."
+            )
+    return path
+
+
+# --------------------------------------------------------------------------- System #21
+def digits_cnn(framework: str = "torch", n_classes: int = 5) -> Any:
+    """Build the small digit CNN of the transfer-learning lesson (untrained).
+
+    Three blocks of 3x3 convolution (32 channels, ReLU) and 2x2 max pooling turn a
+    28x28 grey image into 3x3x32 = 288 features (the part called ``features``); one
+    dense layer (``head``) maps them to ``n_classes`` logits. 20,261 parameters with
+    5 classes.
+
+    * PyTorch: ``nn.Sequential`` with children ``features`` and ``head``; input
+      ``(N, 1, 28, 28)`` float in [0, 1].
+    * Keras: ``keras.Sequential`` whose layers are the sub-model ``features`` and the
+      ``Dense`` layer ``head``; input ``(N, 28, 28, 1)`` float in [0, 1].
+
+    Examples
+    --------
+    >>> from dlcourse.weights import digits_cnn
+    >>> net = digits_cnn("torch")                                        # doctest: +SKIP
+    >>> sum(p.numel() for p in net.parameters())                         # doctest: +SKIP
+    20261
+    """
+    _check_framework(framework)
+    if framework == "torch":
+        from collections import OrderedDict
+
+        nn = require_torch("build the digit CNN").nn
+        blocks = []
+        for c_in in (1, 32, 32):
+            blocks += [nn.Conv2d(c_in, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)]
+        features = nn.Sequential(*blocks, nn.Flatten())  # 28 -> 14 -> 7 -> 3: 32 * 3 * 3 = 288
+        return nn.Sequential(OrderedDict(features=features, head=nn.Linear(288, n_classes)))
+    keras = require("keras", "build the digit CNN")
+    layers = keras.layers
+    blocks = []
+    for _ in range(3):
+        blocks += [layers.Conv2D(32, 3, padding="same", activation="relu"), layers.MaxPooling2D(2)]
+    features = keras.Sequential([keras.Input((28, 28, 1)), *blocks, layers.Flatten()], name="features")
+    return keras.Sequential([keras.Input((28, 28, 1)), features, layers.Dense(n_classes, name="head")], name="digits_cnn")
+
+
+def load_pretrained_digits_cnn(framework: str = "torch", directory: str | os.PathLike[str] | None = None) -> Any:
+    """The digit CNN with the shipped weights, trained on MNIST-sample digits 0-4 (System #21's offline core).
+
+    The sha256 of the file is checked first. PyTorch models are returned in ``eval()`` mode.
+    ``directory`` loads weights written elsewhere by ``scripts/train_transfer_base.py --out-dir``.
+
+    Examples
+    --------
+    >>> from dlcourse.weights import load_pretrained_digits_cnn
+    >>> net = load_pretrained_digits_cnn("torch")   # doctest: +SKIP
+    """
+    path = weights_path("mnist04_cnn", framework, directory)
+    model = digits_cnn(framework, n_classes=5)
+    if framework == "torch":
+        torch = require_torch("load the digit CNN")
+        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        return model.eval()
+    model.load_weights(path)
+    return model
+
+
+# --------------------------------------------------------------------------- System #22
+def cartpole_qnet(framework: str = "torch", hidden: int = 64, n_obs: int = 4, n_actions: int = 2) -> Any:
+    """Build the Q-network of the DQN lesson: ``n_obs`` -> hidden -> hidden -> ``n_actions`` (ReLU).
+
+    The same network as the lesson's ``make_q_network``; it outputs one Q-value per action.
+
+    Examples
+    --------
+    >>> from dlcourse.weights import cartpole_qnet
+    >>> q = cartpole_qnet("torch")                                  # doctest: +SKIP
+    >>> [tuple(p.shape) for p in q.parameters()][:2]                # doctest: +SKIP
+    [(64, 4), (64,)]
+    """
+    _check_framework(framework)
+    if framework == "torch":
+        nn = require_torch("build the Q-network").nn
+        return nn.Sequential(
+            nn.Linear(n_obs, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, n_actions)
+        )
+    keras = require("keras", "build the Q-network")
+    layers = keras.layers
+    return keras.Sequential(
+        [keras.Input((n_obs,)), layers.Dense(hidden, activation="relu"), layers.Dense(hidden, activation="relu"),
+         layers.Dense(n_actions)],
+        name="q_network",
+    )
+
+
+def load_cartpole_dqn(framework: str = "torch", directory: str | os.PathLike[str] | None = None) -> Any:
+    """The shipped DQN policy for ``CartPole-v1`` (System #22): a Q-network with trained weights.
+
+    Act greedily with ``q(obs).argmax()``. The sha256 is checked first; the network's size
+    is read from the provenance record.
+
+    Examples
+    --------
+    >>> from dlcourse.weights import load_cartpole_dqn
+    >>> q = load_cartpole_dqn("torch")   # doctest: +SKIP
+    """
+    path = weights_path("cartpole_dqn", framework, directory)
+    info = weights_info("cartpole_dqn", directory)
+    model = cartpole_qnet(framework, hidden=int(info[framework]["config"]["hidden"]))
+    if framework == "torch":
+        torch = require_torch("load the DQN policy")
+        model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+        return model.eval()
+    model.load_weights(path)
+    return model
+
+
+# ---------------------------------------------------------------------- connectivity
+def url_available(url: str, timeout: float = 3.0) -> bool:
+    """Return whether ``url``'s server answers within ``timeout`` seconds. Never raises.
+
+    ``False`` at once when the environment variable ``DLCOURSE_OFFLINE`` is set to 1
+    (tests and offline classrooms set it to skip the attempt). Otherwise one ``HEAD``
+    request is sent; any HTTP answer below 500 counts as reachable.
+
+    Examples
+    --------
+    >>> from dlcourse.weights import url_available
+    >>> url_available("http://127.0.0.1:9/", timeout=0.5)  # nothing listens there
+    False
+    """
+    if os.environ.get("DLCOURSE_OFFLINE", "").strip().lower() in _TRUE:
+        return False
+    try:
+        request = urllib.request.Request(url, method="HEAD", headers={"User-Agent": "dlcourse"})
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - caller's URL
+            return int(response.status) < 500
+    except urllib.error.HTTPError as exc:  # the server answered, with an error status
+        return int(exc.code) < 500
+    except Exception:  # DNS failure, refused, timeout, TLS, proxy: all mean "not reachable"
+        return False

@@ -1,0 +1,247 @@
+"""The instructor's grading path end to end, on a small nbgrader course built in tmp_path.
+
+Sandboxed runs need root on Linux (CI runs as root) and are skipped elsewhere with that
+reason; the refusal without root and the ``--no-sandbox`` path run everywhere.
+Run time on the 2-core CI machine: about 2 minutes.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from dlcourse.grading import demo
+
+pytestmark = pytest.mark.nbgrader
+ROOT_ONLY = pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0,
+                               reason="the grading sandbox needs root on Linux (CI runs as root)")
+WRONG_SQUARE = {"square": "def square(x):\n    return x + x", "mean": demo.CORRECT["mean"]}
+
+
+def _class(root: Path) -> Path:
+    """A course with five roster students: correct, partly wrong, late, renamed, missing."""
+    release = demo.make_demo_course(root, duedate="2026-01-01 12:00:00")
+    demo.submit(root, "ada", demo.student_notebook(release))
+    demo.submit(root, "alan", demo.student_notebook(release, WRONG_SQUARE))
+    demo.submit(root, "grace", demo.student_notebook(release), timestamp="2026-01-01 15:30:00.000000 UTC")
+    demo.submit(root, "edsger", demo.student_notebook(release), name="problem1 (1).ipynb")
+    roster = root / "roster.csv"
+    roster.write_text("id,first_name,last_name,email\nada,Ada,Lovelace,ada@example.org\nalan,Alan,Turing,\n"
+                      "grace,Grace,Hopper,\nedsger,Edsger,Dijkstra,\nbarbara,Barbara,Liskov,\n")
+    return roster
+
+
+EXPECTED = {"ada": ("graded", 5), "alan": ("graded", 3), "grace": ("late", 5), "edsger": ("graded", 5),
+            "barbara": ("missing", 0)}
+
+
+def _read_csv(path: Path) -> dict[str, dict]:
+    with open(path, newline="") as fh:
+        return {row["student_id"]: row for row in csv.DictReader(fh)}
+
+
+@pytest.fixture(scope="module")
+def graded_class(tmp_path_factory):
+    """Grade the class twice through the command line (the second run must change nothing)."""
+    from dlcourse.cli import main
+
+    root = tmp_path_factory.mktemp("course")
+    roster = _class(root)
+    argv = ["grade", "run", "ps1", "--course", str(root), "--roster", str(roster), "--timeout", "20",
+            "--no-progress", "--jobs", "2"]
+    outputs = []
+    for _ in range(2):
+        import contextlib
+        import io
+
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            status = main(argv)
+        assert status == 0, buf.getvalue()
+        outputs.append((buf.getvalue(), (root / "dlcourse_grading" / "ps1" / "grades.csv").read_text()))
+    return root, outputs
+
+
+@ROOT_ONLY
+def test_every_student_gets_a_status_and_the_right_score(graded_class):
+    root, outputs = graded_class
+    rows = _read_csv(root / "dlcourse_grading" / "ps1" / "grades.csv")
+    assert set(rows) == set(EXPECTED)
+    for sid, (status, score) in EXPECTED.items():
+        assert (rows[sid]["status"], float(rows[sid]["score"])) == (status, score), rows[sid]
+    assert rows["ada"]["email"] == "ada@example.org"
+    assert float(rows["grace"]["seconds_late"]) == 3.5 * 3600
+    assert "problem1 (1).ipynb" in rows["edsger"]["reasons"]
+    assert "nothing submitted" in rows["barbara"]["reasons"]
+
+
+@ROOT_ONLY
+def test_summary_table_and_sandbox_facts_are_printed(graded_class):
+    text = graded_class[1][0][0]
+    assert "sandbox verified" in text and "no network" in text
+    assert "student" in text and "status" in text and "reasons" in text
+    assert "ps1: 3 graded, 1 late, 1 missing, 0 failed (5 on the roster)" in text
+
+
+@ROOT_ONLY
+def test_rerunning_gives_the_same_grades(graded_class):
+    (_, first), (_, second) = graded_class[1]
+    assert first == second
+
+
+@ROOT_ONLY
+def test_feedback_withholds_hidden_tests_unless_asked(graded_class):
+    from dlcourse.cli import main
+
+    root = graded_class[0]
+    assert main(["grade", "feedback", "ps1", "--course", str(root)]) == 0
+    html = (root / "feedback" / "alan" / "ps1" / "problem1.html").read_text()
+    assert "square(-4)" not in html and "HIDDEN TESTS" not in html
+    assert "mean([10])" not in html
+    assert "in a visible test, line 1" in html  # alan's visible test failed and may say so
+    assert "Autograder:" in html and "status <strong>graded</strong>" in html
+    assert main(["grade", "feedback", "ps1", "--course", str(root), "--student", "alan", "--reveal-hidden"]) == 0
+    html = (root / "feedback" / "alan" / "ps1" / "problem1.html").read_text()
+    assert "square" in html and "BEGIN HIDDEN TESTS" in html
+
+
+@ROOT_ONLY
+def test_export_reflects_manual_grades(graded_class, tmp_path):
+    from nbgrader.api import Gradebook
+
+    from dlcourse.cli import main
+
+    root = graded_class[0]
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "demo") as gb:
+        grade = gb.find_grade("test_square", "problem1", "ps1", "alan")
+        grade.manual_score = 2
+        gb.db.commit()
+    dest = tmp_path / "out.csv"
+    assert main(["grade", "export", "ps1", "--course", str(root), "--to", str(dest)]) == 0
+    rows = _read_csv(dest)
+    assert float(rows["alan"]["score"]) == 5 and rows["alan"]["status"] == "graded"
+    assert rows["barbara"]["status"] == "missing"
+
+
+@ROOT_ONLY
+def test_check_command_reports_what_it_verified(capsys, tmp_path):
+    from dlcourse.cli import main
+
+    demo.make_demo_course(tmp_path)
+    assert main(["grade", "check", "--course", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "cannot read" in out and str(tmp_path / "gradebook.db") in out
+
+
+@ROOT_ONLY
+def test_same_grades_as_plain_nbgrader(tmp_path):
+    """Per-cell scores equal those of ``nbgrader autograde`` on the same (honest) submissions."""
+    from nbgrader.api import Gradebook
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    from dlcourse.grading.batch import GradeOptions, grade_assignment
+
+    mine, theirs = tmp_path / "mine", tmp_path / "theirs"
+    release = demo.make_demo_course(mine)
+    subs = {"s1": demo.student_notebook(release), "s2": demo.student_notebook(release, WRONG_SQUARE),
+            "s3": demo.student_notebook(release, {"square": demo.CORRECT["square"],
+                                                 "mean": "def mean(xs):\n    return sum(xs) / 3"})}
+    for sid, nb in subs.items():
+        demo.submit(mine, sid, nb)
+    shutil.copytree(mine, theirs)
+    (mine / "roster.csv").write_text("id\n" + "\n".join(subs) + "\n")
+    grade_assignment(GradeOptions("ps1", mine, roster=mine / "roster.csv", progress=False, quiet=True))
+    c = Config()
+    c.CourseDirectory.root = str(theirs)
+    c.CourseDirectory.course_id = "demo"
+    api = NbGraderAPI(coursedir=CourseDirectory(config=c), config=c)
+    for sid in subs:
+        assert api.autograde("ps1", sid, force=True)["success"]
+
+    def grades(root):
+        with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "demo") as gb:
+            return {(sid, g.name): g.auto_score for sid in subs
+                    for g in gb.find_submission_notebook("problem1", "ps1", sid).grades}
+
+    assert grades(mine) == grades(theirs)
+    assert grades(mine)[("s3", "test_mean")] == 0 and grades(mine)[("s2", "test_square")] == 0
+
+
+@ROOT_ONLY
+def test_grading_from_an_lms_zip(tmp_path):
+    from dlcourse.grading.batch import GradeOptions, grade_assignment
+
+    release = demo.make_demo_course(tmp_path)
+    good = nbformat.writes(demo.student_notebook(release))
+    wrong = nbformat.writes(demo.student_notebook(release, WRONG_SQUARE))
+    (tmp_path / "roster.csv").write_text("id,first_name,last_name,lms_id\nada,Ada,Lovelace,101\n"
+                                         "alan,Alan,Turing,102\ngrace,Grace,Hopper,\nbarbara,Barbara,Liskov,\n")
+    z = tmp_path / "canvas.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.writestr("lovelaceada_101_9001_problem1.ipynb", good)
+        zf.writestr("turingalan_LATE_102_9002_problem1-1.ipynb", wrong)
+        zf.writestr("Grace Hopper_77_assignsubmission_file_/problem1.ipynb", good)
+        zf.writestr("stranger_999_9003_problem1.ipynb", good)
+    run = grade_assignment(GradeOptions("ps1", tmp_path, roster=tmp_path / "roster.csv", zip_path=z,
+                                        progress=False, quiet=True))
+    got = {r.student: (r.status, r.score) for r in run.results}
+    assert got == {"ada": ("graded", 5), "alan": ("late", 3), "grace": ("graded", 5), "barbara": ("missing", 0)}
+    assert any("stranger_999" in u for u in run.unmatched)
+    assert (tmp_path / "submitted" / "alan" / "ps1" / "problem1.ipynb").exists()
+
+
+def test_refuses_without_root(tmp_path, monkeypatch, capsys):
+    """Without root there is no sandbox: the grader refuses and says what would fix it."""
+    from dlcourse.cli import main
+    from dlcourse.grading import sandbox
+
+    release = demo.make_demo_course(tmp_path)
+    demo.submit(tmp_path, "s1", demo.student_notebook(release))
+    (tmp_path / "roster.csv").write_text("id\ns1\n")
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 1000)
+    status = main(["grade", "run", "ps1", "--course", str(tmp_path), "--roster", str(tmp_path / "roster.csv"),
+                   "--no-progress"])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "needs root" in err and "Refusing to grade" in err and "--no-sandbox" in err
+    assert not (tmp_path / "autograded").exists()
+
+
+def test_no_sandbox_grades_but_says_so_everywhere(tmp_path):
+    from dlcourse.grading.batch import GradeOptions, grade_assignment
+
+    release = demo.make_demo_course(tmp_path)
+    demo.submit(tmp_path, "s1", demo.student_notebook(release))
+    demo.submit(tmp_path, "s2", demo.student_notebook(release, {"square": "while True:\n    pass"}))
+    import io
+
+    out = io.StringIO()
+    (tmp_path / "roster.csv").write_text("id\ns1\ns2\n")
+    run = grade_assignment(GradeOptions("ps1", tmp_path, roster=tmp_path / "roster.csv", sandbox=False,
+                                        cell_timeout=5, progress=False, out=out))
+    text = out.getvalue()
+    assert text.count("NO SANDBOX") >= 2  # before and after the table
+    got = {r.student: r for r in run.results}
+    assert (got["s1"].status, got["s1"].score) == ("graded", 5)
+    assert (got["s2"].status, got["s2"].score) == ("failed", 3) and got["s2"].has("timeout")
+    assert all(r.has("unsandboxed") for r in run.results)
+    assert "WITHOUT the sandbox" in (tmp_path / "dlcourse_grading" / "ps1" / "grades.csv").read_text()
+
+
+def test_not_a_course_and_unknown_assignment_are_clear_errors(tmp_path, capsys):
+    from dlcourse.cli import main
+
+    assert main(["grade", "run", "ps1", "--course", str(tmp_path)]) == 1
+    assert "does not look like an nbgrader course" in capsys.readouterr().err
+    demo.make_demo_course(tmp_path)
+    assert main(["grade", "run", "nope", "--course", str(tmp_path)]) == 1
+    assert "generate_assignment nope" in capsys.readouterr().err
