@@ -221,7 +221,7 @@ def test_no_sandbox_grades_but_says_so_everywhere(tmp_path):
 
     release = demo.make_demo_course(tmp_path)
     demo.submit(tmp_path, "s1", demo.student_notebook(release))
-    demo.submit(tmp_path, "s2", demo.student_notebook(release, {"square": "while True:\n    pass"}))
+    demo.submit(tmp_path, "s2", demo.student_notebook(release, {**demo.CORRECT, "square": "while True:\n    pass"}))
     import io
 
     out = io.StringIO()

@@ -181,9 +181,12 @@ def _snapshot(db_url: str, dest: Path) -> str:
 
 
 class _Worker:
-    """A ``python -m dlcourse.grading.worker`` process, spoken to over a socket pair (pickles)."""
+    """A ``python -m dlcourse.grading.worker`` process, spoken to over a socket pair (pickles).
 
-    def __init__(self, settings: RunSettings):
+    It starts (and imports nbgrader, nbclient ...) before it knows the run's settings, so
+    that its start-up overlaps with the main process's own preparation."""
+
+    def __init__(self, settings: RunSettings | None = None):
         import subprocess
         from multiprocessing.connection import Connection
 
@@ -192,10 +195,16 @@ class _Worker:
                                      pass_fds=[child.fileno()], stdin=subprocess.DEVNULL)
         child.close()
         self.conn = Connection(parent.detach())
-        self.conn.send(settings)
         self.job: StudentJob | None = None
         self.deadline = 0.0
         self.started = 0.0
+        self.configured = False
+        if settings is not None:
+            self.configure(settings)
+
+    def configure(self, settings: RunSettings) -> None:
+        self.conn.send(settings)
+        self.configured = True
 
     def give(self, job: StudentJob, budget: float) -> None:
         self.job = job
@@ -203,27 +212,34 @@ class _Worker:
         self.deadline = self.started + budget
         self.conn.send(job)
 
-    def stop(self, kill: bool = False) -> None:
+    def close(self) -> None:
+        with contextlib.suppress(OSError, BrokenPipeError):
+            self.conn.send(None)
+
+    def stop(self, kill: bool = False, wait: float = 5.0) -> None:
         if not kill:
-            with contextlib.suppress(OSError, BrokenPipeError):
-                self.conn.send(None)
+            self.close()
             with contextlib.suppress(Exception):
-                self.proc.wait(timeout=5)
+                self.proc.wait(timeout=wait)
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait(timeout=10)
         self.conn.close()
 
 
-def run_jobs(jobs: list[StudentJob], settings: RunSettings, n_workers: int, budget_for, on_done) -> None:
-    """Run ``jobs`` on ``n_workers`` processes; ``on_done(job, outcome, error)`` in this process, in
-    completion order. A worker that dies or overruns its budget is replaced; its student is
-    retried once on a fresh worker (unless it overran), then reported as failed."""
+def start_workers(n: int) -> list[_Worker]:
+    return [_Worker() for _ in range(max(1, n))]
+
+
+def run_jobs(jobs: list[StudentJob], settings: RunSettings, workers: list[_Worker], budget_for, on_done) -> None:
+    """Run ``jobs`` on ``workers``; ``on_done(job, outcome, error)`` in this process, in completion
+    order. A worker that dies or overruns its budget is replaced; its student is retried once
+    on a fresh worker (unless it overran), then reported as failed. Stops the workers."""
     pending = list(jobs)
     retried: set[str] = set()
-    workers = [_Worker(settings) for _ in range(max(1, min(n_workers, len(jobs))))]
     try:
         for w in workers:
+            w.configure(settings)
             if pending:
                 job = pending.pop(0)
                 w.give(job, budget_for(job))
@@ -263,9 +279,19 @@ def run_jobs(jobs: list[StudentJob], settings: RunSettings, n_workers: int, budg
                 if pending:
                     nxt = pending.pop(0)
                     w.give(nxt, budget_for(nxt))
+                else:
+                    w.close()  # nothing left for it: let it exit while the others finish
     finally:
-        for w in workers:
-            w.stop(kill=w.job is not None)
+        stop_workers(workers)
+
+
+def stop_workers(workers: list[_Worker]) -> None:
+    for w in workers:
+        if w.job is None:
+            w.close()
+    deadline = time.monotonic() + 5
+    for w in workers:
+        w.stop(kill=w.job is not None, wait=max(0.1, deadline - time.monotonic()))
 
 
 # --------------------------------------------------------------------------- recording
@@ -443,6 +469,15 @@ def grade_assignment(options: GradeOptions) -> GradingRun:
 
 def _grade_assignment(options: GradeOptions) -> GradingRun:
     t_start = time.monotonic()
+    # Start the workers first: they import nbgrader and friends while we read the course.
+    workers = start_workers(options.jobs or (os.cpu_count() or 1))
+    try:
+        return _grade_with(options, workers, t_start)
+    finally:
+        stop_workers(workers)
+
+
+def _grade_with(options: GradeOptions, workers: list[_Worker], t_start: float) -> GradingRun:
     out = options.out or sys.stdout
     root = Path(options.course_root).resolve()
     if not (root / "nbgrader_config.py").exists() and not (root / "source").is_dir():
@@ -561,7 +596,11 @@ def _grade_assignment(options: GradeOptions) -> GradingRun:
             bar.update(1)
 
         try:
-            run_jobs(jobs, settings, options.jobs or (os.cpu_count() or 1), budget_for, on_done)
+            active = workers[:len(jobs)]
+            for w in workers[len(jobs):]:
+                w.close()
+            if jobs:
+                run_jobs(jobs, settings, active, budget_for, on_done)
         finally:
             bar.close()
         for sid in missing_ids:

@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import re
 import shutil
-import urllib.error
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from lab_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, LabServer, start_lab
+from lab_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, KernelJanitor, LabServer, new_page, start_lab
 
 #: Playwright's default for each action and wait (ms); the machine may be busy.
 DEFAULT_TIMEOUT_MS = 60_000
@@ -67,35 +66,6 @@ def browser_context(browser: Any) -> Iterator[Any]:
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     yield context
     context.close()
-
-
-class KernelJanitor:
-    """Stops the kernels started while it watched (a lesson kernel holds hundreds of MB)."""
-
-    def __init__(self, server: LabServer):
-        self.server = server
-        self.before = self._ids()
-
-    def _ids(self) -> set[str]:
-        try:
-            return {k["id"] for k in self.server.api("/api/kernels")}
-        except (urllib.error.URLError, OSError):
-            return set()
-
-    def cleanup(self) -> None:
-        for kernel_id in self._ids() - self.before:
-            try:
-                self.server.api(f"/api/kernels/{kernel_id}", method="DELETE")
-            except (urllib.error.URLError, OSError):
-                pass
-
-
-def new_page(context: Any) -> Any:
-    """A new tab that records the page's JavaScript errors (shown when a test fails)."""
-    page = context.new_page()
-    page.js_errors = []  # type: ignore[attr-defined]
-    page.on("pageerror", lambda error: page.js_errors.append(str(error)))
-    return page
 
 
 @pytest.fixture

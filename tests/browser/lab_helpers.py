@@ -230,6 +230,35 @@ def start_lab(base: Path, course: Path = COURSE, startup_timeout: float = 120) -
         time.sleep(0.5)
 
 
+class KernelJanitor:
+    """Stops the kernels started while it watched (a lesson kernel holds hundreds of MB)."""
+
+    def __init__(self, server: LabServer):
+        self.server = server
+        self.before = self._ids()
+
+    def _ids(self) -> set[str]:
+        try:
+            return {k["id"] for k in self.server.api("/api/kernels")}
+        except (urllib.error.URLError, OSError):
+            return set()
+
+    def cleanup(self) -> None:
+        for kernel_id in self._ids() - self.before:
+            try:
+                self.server.api(f"/api/kernels/{kernel_id}", method="DELETE")
+            except (urllib.error.URLError, OSError):
+                pass
+
+
+def new_page(context: Any) -> Any:
+    """A new tab that records the page's JavaScript errors (shown when a test fails)."""
+    page = context.new_page()
+    page.js_errors = []  # type: ignore[attr-defined]
+    page.on("pageerror", lambda error: page.js_errors.append(str(error)))
+    return page
+
+
 # --------------------------------------------------------------------------- in the page
 # `page` arguments are playwright.sync_api.Page objects.
 
@@ -245,18 +274,29 @@ def open_in_lab(page: Any, server: LabServer, path: str = "", timeout: float = 1
     page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=timeout * 1000)
 
 
-def wait_for_kernel_idle(page: Any, timeout: float = 120) -> None:
-    """Wait until the visible notebook's kernel is connected and idle."""
-    page.wait_for_selector(
-        f'{NOTEBOOK} .jp-Notebook-ExecutionIndicator[data-status="idle"]', state="attached", timeout=timeout * 1000
-    )
+_READY_JS = """
+(path) => {
+  const app = window.jupyterapp;
+  if (!app) return false;
+  const panel = [...app.shell.widgets('main')].find((w) => w.context && w.context.path === path);
+  if (!panel || !panel.context.isReady || !panel.isVisible) return false;
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  return !!kernel && kernel.status === 'idle' && kernel.connectionStatus === 'connected'
+      && panel.content.widgets.length > 0;
+}
+"""
+
+
+def wait_for_kernel_idle(page: Any, path: str, timeout: float = 120) -> None:
+    """Wait until the notebook ``path`` is loaded, shown, and its kernel connected and idle."""
+    page.wait_for_function(_READY_JS, arg=path, timeout=timeout * 1000, polling=500)
 
 
 def open_notebook(page: Any, server: LabServer, path: str, timeout: float = 120) -> None:
     """Open a notebook as a learner would and wait until its kernel is idle."""
     open_in_lab(page, server, path, timeout)
     page.wait_for_selector(f"{NOTEBOOK} .jp-Notebook .jp-Cell", state="visible", timeout=timeout * 1000)
-    wait_for_kernel_idle(page, timeout)
+    wait_for_kernel_idle(page, path, timeout)
 
 
 def run_all(page: Any) -> None:
@@ -465,3 +505,10 @@ def open_nbgrader_menu_item(page: Any, command: str) -> None:
     """Nbgrader > <item>, from JupyterLab's menu bar (``command`` is the item's command id)."""
     page.locator(".lm-MenuBar-item", has_text="Nbgrader").click()
     page.locator(f'.lm-Menu-item[data-command="{command}"]').click()
+
+
+def expect(target: Any) -> Any:
+    """Playwright's retrying assertions (imported here so that collection never needs Playwright)."""
+    from playwright.sync_api import expect as playwright_expect
+
+    return playwright_expect(target)
