@@ -16,7 +16,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from notebook_rules import COLAB_SETUP, COURSE, ROOT, colab_badge
 
 SOURCE, RELEASE = COURSE / "source", COURSE / "release"

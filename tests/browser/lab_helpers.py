@@ -306,20 +306,21 @@ def run_all(page: Any) -> None:
 
 
 _CELL_STATE_JS = """
-(sel) => {
-  const panel = document.querySelector(sel);
-  if (!panel) return null;
-  const cells = [...panel.querySelectorAll('.jp-Notebook .jp-Cell.jp-CodeCell')];
-  return cells.map((cell) => ({
-    prompt: (cell.querySelector('.jp-InputArea-prompt') || {}).textContent || '',
-    error: cell.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]').length,
+() => {
+  const panel = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  if (!panel || !panel.content || !panel.content.widgets) return null;
+  return panel.content.widgets.filter((cell) => cell.model.type === 'code').map((cell) => ({
+    prompt: (cell.node.querySelector('.jp-InputArea-prompt') || {}).textContent || '',
+    error: cell.model.outputs.toJSON().some((o) => o.output_type === 'error'),
   }));
 }
 """
 
 
 def code_cell_states(page: Any) -> list[dict[str, Any]]:
-    return page.evaluate(_CELL_STATE_JS, NOTEBOOK) or []
+    """Prompt text (``[ ]:``, ``[*]:``, ``[3]:``) and whether it shows an error, per code cell of
+    the current notebook."""
+    return page.evaluate(_CELL_STATE_JS) or []
 
 
 def wait_for_run_all(page: Any, timeout: float = 300) -> list[dict[str, Any]]:

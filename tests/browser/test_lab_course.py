@@ -109,21 +109,24 @@ def test_landing_page_opens_and_links_to_lessons(page: Any, lab: LabServer) -> N
     markdown = page.locator(f"{NOTEBOOK} .jp-RenderedMarkdown")
     expect(markdown.locator("h1").first).to_be_visible()
 
+    # JupyterLab rewrites a relative link to ``<server>/files/<path>?_xsrf=...`` and opens it in
+    # a tab when clicked; anchors (#...) and other sites are left alone.
     hrefs = markdown.locator("a[href]").evaluate_all("links => links.map(a => a.getAttribute('href'))")
     local = []
     for href in hrefs:
         url = urlparse(href)
-        if not url.scheme and url.path.endswith(".ipynb"):
-            local.append((href, unquote(url.path)))
-    assert local, f"the landing page links to no notebook; its links: {hrefs}"
-    missing = [href for href, target in local if not (lab.root / target).resolve().is_file()]
-    assert not missing, f"the landing page links to notebooks that do not exist: {missing}"
+        if url.netloc == f"127.0.0.1:{lab.port}" and url.path.startswith("/files/"):
+            local.append((href, unquote(url.path[len("/files/"):])))
+    assert local, f"the landing page links to nothing in the course; its links: {hrefs}"
+    missing = sorted({target for _, target in local if not (lab.root / target).exists()})
 
-    lesson_links = [(h, t) for h, t in local if re.match(r"(\./)?module\d+/", t)]
-    assert lesson_links, f"the landing page links to no lesson (moduleN/...): {[h for h, _ in local]}"
+    lesson_links = [(h, t) for h, t in local if re.match(r"module\d+/.+\.ipynb$", t) and t not in missing]
+    assert lesson_links, f"the landing page links to no existing lesson (moduleN/...): {[t for _, t in local]}"
     href, target = lesson_links[0]
     page.locator(f'{NOTEBOOK} .jp-RenderedMarkdown a[href="{href}"]').first.click()
     name = Path(target).name
     tab = page.locator(".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current", has_text=name)
     expect(tab).to_be_visible(timeout=60_000)
     expect(page.locator(f"{NOTEBOOK} .jp-RenderedMarkdown h1").first).to_be_visible(timeout=60_000)
+
+    assert not missing, f"the landing page links to course files that do not exist: {missing}"

@@ -1,0 +1,454 @@
+"""Run every lesson and assignment source as a learner would, and measure it.
+
+For each notebook (``course/module*/*.ipynb`` and ``course/source/*/*.ipynb``) the script
+starts a fresh kernel of this environment (nbclient, kernel ``python3``, working directory
+= the notebook's folder, no ``MPLBACKEND``: the inline backend, as in JupyterLab), runs every
+cell in order and records:
+
+* **wall time**: from starting the kernel to the end of the last cell (what "Restart
+  Kernel and Run All" costs a learner), next to the 60 s budget;
+* **peak memory**: the kernel's peak resident set size (``VmHWM`` in ``/proc/<pid>/status``,
+  read before the kernel shuts down; the notebook runs in that one process), next to the
+  1.5 GB budget (1 GB = 10^9 bytes);
+* **time per framework**, where a lesson shows both: the summed time of cells that use only
+  PyTorch (``torch``) and of cells that use only Keras/TensorFlow (``keras``, ``tf.``);
+* **headline metrics**: the numbers each lesson claims (test accuracies and the like), read
+  from the kernel after the run with the expressions in :data:`HEADLINES`. When a lesson
+  renames a variable the table shows ``n/a`` with the reason: update the registry.
+
+It also times ``import dlcourse`` (with ``benchmarks/import_time.py``) and, when PyTorch or
+TensorFlow sees an accelerator, times a matrix product on CPU and accelerator
+(``dlcourse.device``); without one the report says so.
+
+Usage (with the environment's Python; takes several minutes)::
+
+    .venv/bin/python benchmarks/notebooks.py                 # everything -> benchmarks/RESULTS.md
+    .venv/bin/python benchmarks/notebooks.py --only cnn      # notebooks whose path contains "cnn" (printed only)
+    .venv/bin/python benchmarks/notebooks.py --no-notebooks  # machine, import time and GPU section only
+
+Timings depend on the machine and on what else runs on it: the table lists the load
+average before each notebook. Nothing here asserts; the tests check the lessons' claims.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+COURSE = ROOT / "course"
+RESULTS = ROOT / "benchmarks" / "RESULTS.md"
+
+BUDGET_SECONDS = 60.0
+BUDGET_BYTES = 1.5e9
+
+#: Headline metrics per notebook (path relative to course/): (label, expression evaluated in
+#: the notebook's kernel after the run, format spec for numbers). Read from the lessons'
+#: printed comparisons and asserted claims; keep in step with the notebooks.
+HEADLINES: dict[str, list[tuple[str, str, str]]] = {
+    "module0/01_getting_started.ipynb": [
+        ("PyTorch GFLOP/s, 256x256 product", 'gflops(timings["PyTorch"][SIZES.index(256)])', ".1f"),
+        ("MLP training step, ms", "measured_ms", ".2f"),
+        ("accelerator speed-up", 'comparison["speedup"] or "no accelerator"', ".1f"),
+    ],
+    "module1/01_history.ipynb": [
+        ("perceptron's best XOR accuracy", "max(xor_accs)", ".2f"),
+        ("2-layer XOR accuracy NumPy/PyTorch/Keras",
+         "[float(((z > 0) == Y_XOR).mean()) for z in (logits_np, logits_torch, logits_keras)]", ".2f"),
+    ],
+    "module1/02_why_now.ipynb": [
+        ("CNN test accuracy PyTorch", "cnn_torch_acc", ".3f"),
+        ("CNN test accuracy Keras", "cnn_keras_acc", ".3f"),
+        ("HOG + linear test accuracy", "best_classical", ".3f"),
+    ],
+    "module1/03_neurons.ipynb": [
+        ("regression MSE PyTorch", "torch_losses[-1]", ".4f"),
+        ("regression MSE Keras", "keras_losses[-1]", ".4f"),
+        ("noise MSE (the floor)", "noise_mse", ".4f"),
+    ],
+    "module1/04_backprop.ipynb": [
+        ("from-scratch net: training accuracy", "train_acc", ".3f"),
+        ("final / first loss", "final_loss / losses_np[0]", ".3f"),
+    ],
+    "module1/05_training_well.ipynb": [
+        ("shifted digits, augmentation, PyTorch", 'accuracy[("PyTorch", "augmentation")][1]', ".3f"),
+        ("shifted digits, augmentation, Keras", 'accuracy[("Keras", "augmentation")][1]', ".3f"),
+        ("shifted digits, no augmentation, PyTorch/Keras",
+         '[accuracy[("PyTorch", "no augmentation")][1], accuracy[("Keras", "no augmentation")][1]]', ".3f"),
+    ],
+    "module1/06_frameworks.ipynb": [
+        ("MLP test accuracy PyTorch", 'torch_run["test_acc"]', ".3f"),
+        ("MLP test accuracy Keras", 'keras_run["test_acc"]', ".3f"),
+    ],
+    "module1/07_life_cycle.ipynb": [
+        ("test accuracy PyTorch", "float(np.mean(pred_torch == y_test))", ".3f"),
+        ("test accuracy Keras", "float(np.mean(pred_keras == y_test))", ".3f"),
+    ],
+    "module2/01_mlp.ipynb": [
+        ("MNIST test accuracy PyTorch", "torch_mnist_acc", ".3f"),
+        ("MNIST test accuracy Keras", "keras_mnist_acc", ".3f"),
+        ("tumour ROC AUC PyTorch/Keras", '[bc_results["PyTorch"]["ROC AUC"], bc_results["Keras"]["ROC AUC"]]', ".3f"),
+    ],
+    "module2/02_cnn.ipynb": [
+        ("CNN test accuracy PyTorch", "torch_acc", ".3f"),
+        ("CNN test accuracy Keras", "keras_acc", ".3f"),
+    ],
+    "module2/04_transformers.ipynb": [
+        ("reversal, strings fully right PyTorch/Keras", '[results["PyTorch"][0], results["Keras"][0]]', ".3f"),
+        ("best mirror-attention head PyTorch/Keras", "list(best.values())", ".2f"),
+    ],
+    "module2/05_autoencoders.ipynb": [
+        ("reconstruction MSE PyTorch/Keras", "[mse_t, mse_k]", ".4f"),
+    ],
+    "module2/07_cnn_lstm.ipynb": [
+        ("clip accuracy PyTorch", "torch_acc", ".3f"),
+        ("clip accuracy Keras", "keras_acc", ".3f"),
+    ],
+    "source/ex02_activations_gd/ex02_activations_gd.ipynb": [
+        ("loss after 60 steps, lr 0.2 / 0.02", "[curves[0.2][-1], curves[0.02][-1]]", ".3f"),
+    ],
+    "source/ex03_backprop/ex03_backprop.ipynb": [
+        ("smallest relative gradient error", "min(rel_errors)", ".1e"),
+    ],
+}
+
+_TORCH = re.compile(r"\btorch\b")
+_KERAS = re.compile(r"\bkeras\b|\btf\.|\btensorflow\b")
+
+#: Run in the kernel after the notebook: evaluate the headline expressions, print them as JSON.
+_METRICS_CODE = """
+def _dlcourse_bench_jsonable(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        return value.item()
+    if isinstance(value, dict):
+        return {{str(k): _dlcourse_bench_jsonable(v) for k, v in value.items()}}
+    if hasattr(value, "tolist"):
+        return _dlcourse_bench_jsonable(value.tolist())
+    if isinstance(value, (list, tuple)):
+        return [_dlcourse_bench_jsonable(v) for v in value]
+    return str(value)
+
+
+def _dlcourse_bench_metrics(expressions):
+    import json as _json
+    out = {{}}
+    for label, expression in expressions:
+        try:
+            out[label] = {{"value": _dlcourse_bench_jsonable(eval(expression, globals()))}}
+        except Exception as exc:
+            out[label] = {{"error": f"{{type(exc).__name__}}: {{exc}}"[:200]}}
+    print("DLCOURSE_BENCH_METRICS " + _json.dumps(out))
+
+
+_dlcourse_bench_metrics({expressions!r})
+"""
+
+
+def notebooks() -> list[Path]:
+    lessons = sorted(COURSE.glob("module*/*.ipynb"))
+    sources = sorted(COURSE.glob("source/*/*.ipynb"))
+    return [p for p in lessons + sources if ".ipynb_checkpoints" not in p.parts]
+
+
+def framework_of(source: str) -> str:
+    """``torch``, ``keras``, ``both`` or ``none``: which framework a code cell uses."""
+    torch, keras = bool(_TORCH.search(source)), bool(_KERAS.search(source))
+    return "both" if torch and keras else "torch" if torch else "keras" if keras else "none"
+
+
+def _vm_hwm_bytes(pid: int) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def run_notebook(path: Path, cell_timeout: int = 600) -> dict[str, Any]:
+    """Execute ``path`` in a fresh kernel; wall time, peak memory, per-framework time, metrics."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    rel = path.relative_to(COURSE).as_posix()
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(
+        nb, timeout=cell_timeout, startup_timeout=180, kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
+    result: dict[str, Any] = {
+        "notebook": rel, "status": "ok", "load_before": os.getloadavg()[0], "framework_s": {},
+        "peak_bytes": None, "metrics": {}, "cells": 0,
+    }
+    per_framework: dict[str, float] = {"torch": 0.0, "keras": 0.0, "both": 0.0, "none": 0.0}
+    start = time.perf_counter()
+    # The kernel's own stderr (TensorFlow's C++ start-up log) would interleave with this report;
+    # what a cell writes to stderr still reaches the cell's outputs.
+    with client.setup_kernel(stderr=subprocess.DEVNULL):
+        pid = client.km.provisioner.pid if client.km.provisioner is not None else None
+        result["kernel_start_s"] = time.perf_counter() - start
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            t0 = time.perf_counter()
+            try:
+                client.execute_cell(cell, index)
+            except CellExecutionError as exc:
+                name = getattr(exc, "ename", type(exc).__name__)
+                value = str(getattr(exc, "evalue", ""))[:200]
+                result["status"] = f"error in cell {index}: {name}: {value}"
+                break
+            except Exception as exc:  # a timeout or a dead kernel
+                result["status"] = f"error in cell {index}: {type(exc).__name__}: {str(exc)[:200]}"
+                break
+            finally:
+                per_framework[framework_of(cell.source)] += time.perf_counter() - t0
+                result["cells"] += 1
+        result["wall_s"] = time.perf_counter() - start
+        expressions = [(label, expr) for label, expr, _ in HEADLINES.get(rel, [])]
+        if expressions and result["status"] == "ok":
+            cell = nbformat.v4.new_code_cell(_METRICS_CODE.format(expressions=expressions))
+            nb.cells.append(cell)
+            try:
+                client.execute_cell(cell, len(nb.cells) - 1)
+                text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+                line = next(x for x in text.splitlines() if x.startswith("DLCOURSE_BENCH_METRICS "))
+                result["metrics"] = json.loads(line.split(" ", 1)[1])
+            except Exception as exc:
+                result["metrics"] = {"(headline metrics)": {"error": f"{type(exc).__name__}: {exc}"[:200]}}
+        if pid is not None:
+            result["peak_bytes"] = _vm_hwm_bytes(pid)
+    result["framework_s"] = per_framework
+    return result
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _fmt_value(value: Any, spec: str) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value)
+    if isinstance(value, (int, float)):
+        try:
+            return format(value, spec) if spec else f"{value:g}"
+        except (ValueError, TypeError):
+            return str(value)
+    if isinstance(value, list):
+        return " / ".join(_fmt_value(v, spec) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_fmt_value(v, spec)}" for k, v in value.items())
+    return str(value)
+
+
+def format_metrics(rel: str, metrics: dict[str, Any]) -> str:
+    specs = {label: spec for label, _, spec in HEADLINES.get(rel, [])}
+    if not specs:
+        return "(no headline registered)"
+    if not metrics:
+        return "(not evaluated: the run failed)"
+    parts = []
+    for label, entry in metrics.items():
+        if "error" in entry:
+            parts.append(f"{label}: n/a ({entry['error'].split(':')[0]})")
+        else:
+            parts.append(f"{label}: {_fmt_value(entry['value'], specs.get(label, ''))}")
+    return "; ".join(parts)
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def results_table(results: list[dict[str, Any]]) -> str:
+    head = (
+        "| notebook | status | wall s | peak MB | budget | PyTorch cells s | Keras/TF cells s | load | headline metrics |\n"
+        "| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | --- |"
+    )
+    rows = [head]
+    for r in results:
+        peak = r["peak_bytes"]
+        over = []
+        if r["wall_s"] > BUDGET_SECONDS:
+            over.append("time")
+        if peak is not None and peak > BUDGET_BYTES:
+            over.append("memory")
+        budget = "over: " + ", ".join(over) if over else "within"
+        fw = r["framework_s"]
+        both = fw["torch"] > 0 and fw["keras"] > 0
+        rows.append(
+            "| " + " | ".join([
+                f"`{r['notebook']}`",
+                _cell(r["status"]),
+                f"{r['wall_s']:.1f}",
+                "n/a" if peak is None else f"{peak / 1e6:.0f}",
+                budget,
+                f"{fw['torch']:.1f}" if both else "",
+                f"{fw['keras']:.1f}" if both else "",
+                f"{r['load_before']:.1f}",
+                _cell(format_metrics(r["notebook"], r["metrics"])),
+            ]) + " |"
+        )
+    return "\n".join(rows)
+
+
+# --------------------------------------------------------------------------- machine, import, GPU
+
+
+def machine_section() -> tuple[str, dict[str, Any]]:
+    from dlcourse.device import environment_report, format_report
+
+    report = environment_report(frameworks=False)
+    cpu, mem = report["cpu"], report["memory"]
+    total = mem.get("total_bytes")
+    lines = [
+        f"- Date: {dt.datetime.now().astimezone().strftime('%Y-%m-%d %H:%M %Z')}",
+        f"- Host: {platform.node()}, {report['os']['platform']}",
+        f"- CPU: {cpu['model']}, {cpu['logical_cores']} logical cores ({cpu['usable_cores']} usable)",
+        f"- Memory: {total / 2**30:.1f} GiB total" if total else "- Memory: unknown",
+        f"- Python {report['python']['version']}; "
+        + ", ".join(f"{k} {v}" for k, v in report["packages"].items() if v),
+        f"- Load average at start: {', '.join(f'{x:.2f}' for x in os.getloadavg())} "
+        "(1, 5, 15 min; other work on the machine inflates the timings)",
+    ]
+    return "\n".join(lines) + "\n\n```\n" + format_report(report) + "\n```", report
+
+
+def import_section(repeats: int) -> str:
+    sys.path.insert(0, str(Path(__file__).parent))
+    import import_time  # benchmarks/import_time.py: fresh-interpreter wall times
+
+    rows = ["| statement | median wall ms | import ms |", "| --- | ---: | ---: |"]
+    bare = None
+    for statement in import_time.STATEMENTS:
+        import_time.wall_time(statement)  # warm the file-system cache
+        median = statistics.median(import_time.wall_time(statement) for _ in range(repeats))
+        bare = median if bare is None else bare
+        rows.append(f"| `{statement}` | {median * 1e3:.0f} | {(median - bare) * 1e3:.0f} |")
+    return (
+        f"Median of {repeats} fresh interpreters per statement (`benchmarks/import_time.py`); "
+        "'import ms' is the median minus the bare interpreter's start-up (`pass`).\n\n" + "\n".join(rows)
+    )
+
+
+def gpu_section() -> str:
+    from dlcourse.device import compare_cpu_accelerator, environment_report, matmul_benchmark
+
+    report = environment_report(frameworks=True)
+    torch_info, tf_info, smi = report["torch"], report["tensorflow"], report.get("nvidia_smi")
+    torch_acc = bool(torch_info.get("cuda_available") or torch_info.get("mps_available"))
+    tf_acc = bool(tf_info.get("gpus"))
+    lines = []
+    if smi:
+        lines.append("nvidia-smi lists: " + "; ".join(f"{g['name']} ({g['memory_mib']} MiB, driver {g['driver']})" for g in smi) + ".")
+    if not (torch_acc or tf_acc):
+        why = []
+        if torch_info.get("installed"):
+            why.append("PyTorch " + ("is a CPU-only build" if not torch_info.get("cuda_build") and not torch_info.get("hip_build")
+                                     else "sees no usable GPU"))
+        if tf_info.get("installed"):
+            why.append("TensorFlow sees no GPU")
+        lines.append(f"**No accelerator present** for the course's frameworks ({'; '.join(why) or 'neither is installed'}): "
+                     "the GPU timings were not run. CPU reference:")
+        rows = ["| framework | device | n | median ms | GFLOP/s |", "| --- | --- | ---: | ---: | ---: |"]
+        for framework in ("numpy", "torch"):
+            try:
+                r = matmul_benchmark(n=2048, repeats=3, framework=framework)
+                rows.append(f"| {framework} | {r['device']} | {r['n']} | {r['median_s'] * 1e3:.1f} | {r['gflops']:.1f} |")
+            except Exception as exc:
+                rows.append(f"| {framework} | - | - | {type(exc).__name__} | - |")
+        return "\n".join(lines + ["", *rows])
+    rows = ["| framework | n | CPU ms | accelerator | accelerator ms | CPU GFLOP/s | accelerator GFLOP/s | speed-up |",
+            "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |"]
+    for framework, present in (("torch", torch_acc), ("tensorflow", tf_acc)):
+        if not present:
+            rows.append(f"| {framework} | | | none visible | | | | |")
+            continue
+        for n in (1024, 4096):
+            c = compare_cpu_accelerator(n=n, repeats=5, framework=framework, verbose=False)
+            cpu, acc = c["cpu"], c["accelerator"]
+            rows.append(
+                f"| {framework} | {n} | {cpu['median_s'] * 1e3:.1f} | {acc['device']} | {acc['median_s'] * 1e3:.2f} | "
+                f"{cpu['gflops']:.0f} | {acc['gflops']:.0f} | {c['speedup']:.1f}x |"
+            )
+    lines.append("Accelerator present; float32 matrix products, median of 5 after 2 warm-up runs "
+                 "(`dlcourse.device.compare_cpu_accelerator`).")
+    return "\n".join(lines + ["", *rows])
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", help="run only notebooks whose course-relative path contains this text")
+    parser.add_argument("--no-notebooks", action="store_true", help="skip the notebooks (machine, import, GPU only)")
+    parser.add_argument("--no-gpu", action="store_true", help="skip the GPU section")
+    parser.add_argument("--import-repeats", type=int, default=5, help="fresh interpreters per import statement")
+    parser.add_argument("--cell-timeout", type=int, default=600, help="seconds one cell may run")
+    parser.add_argument("--output", type=Path, help=f"markdown file to write (default {RESULTS.relative_to(ROOT)} "
+                        "for a full run; partial runs only print unless given)")
+    parser.add_argument("--json", type=Path, help="also write the raw results as JSON")
+    args = parser.parse_args()
+    os.environ.pop("MPLBACKEND", None)  # kernels use the inline backend, as in JupyterLab
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+    machine, _ = machine_section()
+    print(machine, flush=True)
+    selected = [] if args.no_notebooks else [p for p in notebooks() if not args.only or args.only in p.relative_to(COURSE).as_posix()]
+    results = []
+    for path in selected:
+        print(f"running {path.relative_to(ROOT)} ...", flush=True)
+        r = run_notebook(path, args.cell_timeout)
+        peak = "n/a" if r["peak_bytes"] is None else f"{r['peak_bytes'] / 1e6:.0f} MB"
+        print(f"  {r['status']}; {r['wall_s']:.1f} s; peak {peak}; load {r['load_before']:.1f}; "
+              f"{format_metrics(r['notebook'], r['metrics'])}", flush=True)
+        results.append(r)
+    stale = [f"{r['notebook']}: {label}" for r in results for label, e in r["metrics"].items() if "error" in e]
+
+    sections = ["# Benchmarks: lessons and assignments, measured", "",
+                "Written by `benchmarks/notebooks.py` (see `benchmarks/README.md`). Budgets per notebook: "
+                f"{BUDGET_SECONDS:.0f} s wall time and {BUDGET_BYTES / 1e9:.1f} GB peak memory on a 2-core CPU.", "",
+                "## Machine", "", machine, ""]
+    if results:
+        sections += [
+            "## Notebooks", "",
+            "Each notebook in a fresh `python3` kernel of this environment (nbclient). *wall s*: kernel start "
+            "plus all cells. *peak MB*: the kernel's peak resident memory (VmHWM, 10^6 bytes). *PyTorch/Keras "
+            "cells s*: summed time of the cells that use only that framework (shown where a lesson has both; "
+            "shared cells such as imports are in neither). *load*: 1-minute load average before the run.", "",
+            results_table(results), "",
+            f"Within budget: {sum(1 for r in results if r['wall_s'] <= BUDGET_SECONDS and (r['peak_bytes'] or 0) <= BUDGET_BYTES)}"
+            f" of {len(results)}. Load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}.", "",
+        ]
+        if stale:
+            sections += ["Headline expressions that failed (update `HEADLINES` in `benchmarks/notebooks.py`): "
+                         + "; ".join(stale), ""]
+    sections += ["## `import dlcourse`", "", import_section(args.import_repeats), ""]
+    if not args.no_gpu:
+        sections += ["## GPU", "", gpu_section(), ""]
+    text = "\n".join(sections)
+    print("\n" + text)
+    output = args.output or (RESULTS if not args.only and not args.no_notebooks else None)
+    if output:
+        output.write_text(text)
+        print(f"\nwritten to {output}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1, default=str))
+
+
+if __name__ == "__main__":
+    main()
