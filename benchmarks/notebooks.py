@@ -345,15 +345,14 @@ def import_section(repeats: int) -> str:
 
 
 def gpu_section() -> str:
-    from dlcourse.device import compare_cpu_accelerator, environment_report, matmul_benchmark
+    from dlcourse.device import compare_cpu_accelerator, environment_report, format_report, matmul_benchmark
 
     report = environment_report(frameworks=True)
-    torch_info, tf_info, smi = report["torch"], report["tensorflow"], report.get("nvidia_smi")
+    torch_info, tf_info = report["torch"], report["tensorflow"]
     torch_acc = bool(torch_info.get("cuda_available") or torch_info.get("mps_available"))
     tf_acc = bool(tf_info.get("gpus"))
-    lines = []
-    if smi:
-        lines.append("nvidia-smi lists: " + "; ".join(f"{g['name']} ({g['memory_mib']} MiB, driver {g['driver']})" for g in smi) + ".")
+    lines = ["The device report (`dlcourse doctor`, with PyTorch and TensorFlow asked which devices they see):",
+             "", "```", format_report(report), "```", ""]
     if not (torch_acc or tf_acc):
         why = []
         if torch_info.get("installed"):

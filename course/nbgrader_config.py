@@ -41,12 +41,14 @@ c.Execute.interrupt_on_timeout = True
 # 0.9.4+ drops each stderr output of a cell that matches this pattern (re.search). Matched:
 # TensorFlow/absl start-up logs (TF 2.21 prints "oneDNN custom operations are on" even with
 # TF_CPP_MIN_LOG_LEVEL=2), absl and TensorFlow logger lines, any Python warning (a correct
-# answer may call a library that warns), and text progress bars (tqdm writes to stderr).
+# answer may call a library that warns), and text progress bars (tqdm writes to stderr),
+# including the lone newline that ends one.
 # Dropping stderr can only restore points: the tests never use stderr to fail a wrong answer;
 # they raise an error (and check for warnings explicitly where that is the point).
 c.IgnorePattern.enabled = True
 c.IgnorePattern.pattern = (
-    r"(?m)^("
+    r"(?m)\A\s*\Z"  # nothing but whitespace (tqdm ends its bar with a lone newline)
+    r"|^("
     r"WARNING: All log messages before absl::InitializeLog\(\) is called are written to STDERR"
     r"|[IWEF]\d{4} [\d:.]+\s+\d+ [\w./-]+:\d+\] "  # absl C++ log line: I0000 00:00:1795325079.02 9632 port.cc:153]
     r"|To enable the following instructions: .* rebuild TensorFlow"  # 2nd line of TF's CPU-feature note

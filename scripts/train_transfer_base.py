@@ -89,7 +89,11 @@ def train_keras(X, y, Xte, yte, *, epochs, batch_size, lr, seed, out):
     for epoch, loss in enumerate(hist.history["loss"]):
         print(f"  epoch {epoch + 1}/{epochs}: mean loss {loss:.4f}", flush=True)
     pred = model.predict(Xte[..., None], verbose=0, batch_size=512).argmax(1)
-    model.save_weights(out)
+    # Keras 3's save_weights also stores the optimizer's state of a compiled model (Adam's moments:
+    # twice the size of the weights). Copy the weights into a fresh, uncompiled model and save that.
+    plain = digits_cnn("keras")
+    plain.set_weights(model.get_weights())
+    plain.save_weights(out)
     return float((pred == yte).mean()), int(model.count_params())
 
 

@@ -291,7 +291,8 @@ def stop_workers(workers: list[_Worker]) -> None:
             w.close()
     deadline = time.monotonic() + 5
     for w in workers:
-        w.stop(kill=w.job is not None, wait=max(0.1, deadline - time.monotonic()))
+        # a worker that never got settings holds nothing: no need to wait for its imports to finish
+        w.stop(kill=w.job is not None or not w.configured, wait=max(0.1, deadline - time.monotonic()))
 
 
 # --------------------------------------------------------------------------- recording
@@ -468,20 +469,40 @@ def grade_assignment(options: GradeOptions) -> GradingRun:
 
 
 def _grade_assignment(options: GradeOptions) -> GradingRun:
+    import fcntl
+
+    root = Path(options.course_root).resolve()
+    if not (root / "nbgrader_config.py").exists() and not (root / "source").is_dir():
+        raise GradingError(f"{root} does not look like an nbgrader course (no nbgrader_config.py or source/)")
+    (root / RESULTS_DIR).mkdir(exist_ok=True)
+    with open(root / RESULTS_DIR / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise GradingError(f"another `dlcourse grade run` is grading {root}; wait for it to finish "
+                               "(the gradebook has one writer)") from None
+        return _grade_locked(options, root)
+
+
+def _grade_locked(options: GradeOptions, root: Path) -> GradingRun:
     t_start = time.monotonic()
-    # Start the workers first: they import nbgrader and friends while we read the course.
+    iso = sb.detect(options.sandbox_user) if options.sandbox else sb.Isolation(False, "--no-sandbox")
+    if options.sandbox and not iso.available:
+        raise sb.SandboxUnavailable(
+            f"cannot isolate student code: {iso.reason}.\nRefusing to grade. To run student code WITHOUT "
+            "isolation (only for work you trust), pass --no-sandbox."
+        )
+    # Start the workers now: they import nbgrader and friends while we read the course.
     workers = start_workers(options.jobs or (os.cpu_count() or 1))
     try:
-        return _grade_with(options, workers, t_start)
+        return _grade_with(options, workers, t_start, root, iso)
     finally:
         stop_workers(workers)
 
 
-def _grade_with(options: GradeOptions, workers: list[_Worker], t_start: float) -> GradingRun:
+def _grade_with(options: GradeOptions, workers: list[_Worker], t_start: float, root: Path,
+                iso: sb.Isolation) -> GradingRun:
     out = options.out or sys.stdout
-    root = Path(options.course_root).resolve()
-    if not (root / "nbgrader_config.py").exists() and not (root / "source").is_dir():
-        raise GradingError(f"{root} does not look like an nbgrader course (no nbgrader_config.py or source/)")
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")  # alembic
     config = load_course_config(root)
     from nbgrader.coursedir import CourseDirectory
@@ -502,13 +523,7 @@ def _grade_with(options: GradeOptions, workers: list[_Worker], t_start: float) -
     timeout = options.cell_timeout or int(config.get("Execute", {}).get("timeout", 30) or 30)
     nb_budget = options.notebook_timeout or max(300, 20 * timeout)
 
-    # ---- isolation: verified, or refused, or loudly absent
-    iso = sb.detect(options.sandbox_user) if options.sandbox else sb.Isolation(False, "--no-sandbox")
-    if options.sandbox and not iso.available:
-        raise sb.SandboxUnavailable(
-            f"cannot isolate student code: {iso.reason}.\nRefusing to grade. To run student code WITHOUT "
-            "isolation (only for work you trust), pass --no-sandbox."
-        )
+    # ---- isolation: verified, or loudly absent
     protected = [str(root), str(submitted), db_url.removeprefix("sqlite:///") if db_url.startswith("sqlite") else "",
                  os.path.expanduser("~")]
     protected = [p for p in protected if p and p != "/"]
@@ -626,6 +641,12 @@ def _grade_with(options: GradeOptions, workers: list[_Worker], t_start: float) -
         "unmatched": unmatched,
         "results": [r.to_dict() for r in ordered],
     }
+    if options.students and results_path.exists():
+        # a partial re-run (--student) updates those students and keeps everybody else's result
+        with contextlib.suppress(ValueError, KeyError):
+            old = json.loads(results_path.read_text())
+            mine = {r["student"] for r in payload["results"]}
+            payload["results"] = [r for r in old["results"] if r["student"] not in mine] + payload["results"]
     tmp = results_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(payload, indent=1))
     tmp.replace(results_path)

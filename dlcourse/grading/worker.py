@@ -28,6 +28,8 @@ def main(argv: list[str]) -> int:
         settings = conn.recv()
     except EOFError:
         return 0
+    if settings is None:
+        return 0
     while True:
         try:
             job = conn.recv()

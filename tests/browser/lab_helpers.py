@@ -28,8 +28,11 @@ COURSE = ROOT / "course"
 CHROMIUM = Path(os.environ.get("DLCOURSE_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 
-#: Chromium flags: no sandbox (CI runs as root), and nothing that phones home.
+#: Chromium flags: no sandbox (CI runs as root), nothing that phones home, and no host name
+#: resolves (the Colab badge and other external images fail at once): the browser only ever
+#: talks to the JupyterLab server on 127.0.0.1.
 CHROMIUM_ARGS = [
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost",
     "--no-sandbox",
     "--disable-background-networking",
     "--disable-component-update",
@@ -40,7 +43,7 @@ CHROMIUM_ARGS = [
 ]
 
 #: JupyterLab user settings that keep a test run quiet and deterministic: no news pop-up,
-#: every cell rendered (no virtual scrolling), no kernel "are you sure" prompts.
+#: every cell rendered (no virtual scrolling), no autosave while a test runs.
 LAB_SETTINGS = {
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
@@ -270,7 +273,7 @@ def open_in_lab(page: Any, server: LabServer, path: str = "", timeout: float = 1
     """Open JupyterLab (and ``path`` in it) and wait until the application has started."""
     page.goto(server.lab_url(path), wait_until="domcontentloaded", timeout=timeout * 1000)
     page.wait_for_selector("#jp-main-dock-panel", state="visible", timeout=timeout * 1000)
-    # JupyterLab marks the body when the shell is restored; wait for the splash to go.
+    # The splash screen goes once the shell has restored its layout.
     page.wait_for_selector("#jupyterlab-splash", state="detached", timeout=timeout * 1000)
 
 
@@ -341,11 +344,6 @@ def wait_for_run_all(page: Any, timeout: float = 300) -> list[dict[str, Any]]:
                 return states
         time.sleep(1)
     raise TimeoutError(f"the notebook did not finish running within {timeout:.0f} s; prompts: {prompts}")
-
-
-def save_notebook(page: Any) -> None:
-    page.keyboard.press("Control+s")
-    page.wait_for_selector(f"{NOTEBOOK} .jp-mod-dirty", state="detached", timeout=30_000)
 
 
 def screenshot(page: Any, name: str) -> Path:
