@@ -27,6 +27,8 @@ from dlcourse.grading.sandbox import Limits
 
 pytestmark = [
     pytest.mark.nbgrader,
+    pytest.mark.filterwarnings("ignore:Object of type .* not in session"),
+    pytest.mark.filterwarnings("ignore:Non-unique cell id"),
     pytest.mark.skipif(not sys.platform.startswith("linux") or os.geteuid() != 0,
                        reason="the grading sandbox needs root on Linux (CI runs as root)"),
 ]

@@ -266,6 +266,7 @@ def run_jobs(jobs: list[StudentJob], settings: RunSettings, workers: list[_Worke
                     continue
                 job = w.job
                 w.job = None
+                report = None
                 if error is not None:
                     w.stop(kill=True)
                     workers[i] = w = _Worker(settings)
@@ -273,14 +274,17 @@ def run_jobs(jobs: list[StudentJob], settings: RunSettings, workers: list[_Worke
                         retried.add(job.student)
                         pending.insert(0, job)
                     else:
-                        on_done(job, None, error)
+                        report = (job, None, error)
                 else:
-                    on_done(job, outcome, None)
+                    report = (job, outcome, None)
+                # hand out the next student first, so the worker runs while we record this one
                 if pending:
                     nxt = pending.pop(0)
                     w.give(nxt, budget_for(nxt))
                 else:
                     w.close()  # nothing left for it: let it exit while the others finish
+                if report is not None:
+                    on_done(*report)
     finally:
         stop_workers(workers)
 
@@ -598,6 +602,8 @@ def _grade_with(options: GradeOptions, workers: list[_Worker], t_start: float, r
         def on_done(job: StudentJob, outcome: StudentOutcome | None, error: str | None) -> None:
             res = results[job.student]
             sub = subs[job.student]
+            if error is None and outcome is not None and outcome.error:
+                error = f"grader error: {outcome.error}"
             if error is not None:
                 res.add("grader_error", error)
             try:

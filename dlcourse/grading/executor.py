@@ -111,6 +111,7 @@ class StudentOutcome:
     student: str
     notebooks: dict[str, NotebookOutcome] = field(default_factory=dict)
     seconds: float = 0.0
+    error: str = ""  # the worker itself failed (a bug); the student is reported as failed
 
 
 # --------------------------------------------------------------------------- reading
