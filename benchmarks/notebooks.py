@@ -69,7 +69,8 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
     "module1/02_why_now.ipynb": [
         ("CNN test accuracy PyTorch", "cnn_torch_acc", ".3f"),
         ("CNN test accuracy Keras", "cnn_keras_acc", ".3f"),
-        ("HOG + linear test accuracy", "best_classical", ".3f"),
+        ("HOG + linear test accuracy", 'accuracy["linear, HOG features"][n_max]', ".3f"),
+        ("tabular data: best classical / best network", "[best_classical, best_network]", ".3f"),
     ],
     "module1/03_neurons.ipynb": [
         ("regression MSE PyTorch", "torch_losses[-1]", ".4f"),
@@ -103,6 +104,11 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("CNN test accuracy PyTorch", "torch_acc", ".3f"),
         ("CNN test accuracy Keras", "keras_acc", ".3f"),
     ],
+    "module2/03_rnn.ipynb": [
+        ("spoken digits accuracy PyTorch/Keras", "[torch_digits_acc, keras_digits_acc]", ".3f"),
+        ("forecast MSE Keras LSTM / naive", '[forecast_mse["Keras LSTM (#12)"], naive_best]', ".4f"),
+        ("held-out text loss after, PyTorch/Keras", "[torch_held_after, keras_held_after]", ".2f"),
+    ],
     "module2/04_transformers.ipynb": [
         ("reversal, strings fully right PyTorch/Keras", '[results["PyTorch"][0], results["Keras"][0]]', ".3f"),
         ("best mirror-attention head PyTorch/Keras", "list(best.values())", ".2f"),
@@ -110,15 +116,37 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
     "module2/05_autoencoders.ipynb": [
         ("reconstruction MSE PyTorch/Keras", "[mse_t, mse_k]", ".4f"),
     ],
+    "module2/06_gans.ipynb": [
+        ("judge's confidence in the samples", "{fw: r[-1][0] for fw, r in judged.items()}", ".2f"),
+        ("judge's confidence in noise", "noise_conf", ".2f"),
+        ("digits covered (of 10)", "{fw: digits_covered(r[-1][1]) for fw, r in judged.items()}", "d"),
+    ],
     "module2/07_cnn_lstm.ipynb": [
         ("clip accuracy PyTorch", "torch_acc", ".3f"),
         ("clip accuracy Keras", "keras_acc", ".3f"),
+    ],
+    "module2/08_transfer_learning.ipynb": [
+        ("pretrained CNN, digits 0-4, PyTorch/Keras", "[acc_torch, acc_keras]", ".4f"),
+        ("1 label per class: fine-tuned vs scratch, PyTorch",
+         '[mean[("PyTorch", "fine-tuned", n0)], mean[("PyTorch", "from scratch", n0)]]', ".3f"),
+        ("1 label per class: fine-tuned vs scratch, Keras",
+         '[mean[("Keras", "fine-tuned", n0)], mean[("Keras", "from scratch", n0)]]', ".3f"),
+    ],
+    "source/ex01_perceptron/ex01_perceptron.ipynb": [
+        ("perceptron, 0 vs 1 test accuracy", "acc01", ".3f"),
     ],
     "source/ex02_activations_gd/ex02_activations_gd.ipynb": [
         ("loss after 60 steps, lr 0.2 / 0.02", "[curves[0.2][-1], curves[0.02][-1]]", ".3f"),
     ],
     "source/ex03_backprop/ex03_backprop.ipynb": [
         ("smallest relative gradient error", "min(rel_errors)", ".1e"),
+    ],
+    "source/ex04_cnn/ex04_cnn.ipynb": [
+        ("CNN test accuracy PyTorch", "torch_acc", ".3f"),
+        ("CNN test accuracy Keras", "keras_acc", ".3f"),
+    ],
+    "source/ex05_attention/ex05_attention.ipynb": [
+        ("forecast validation MSE LSTM/naive", "[mse_model, mse_naive]", ".4f"),
     ],
 }
 

@@ -26,8 +26,8 @@ Which "System" of the course each piece answers (see the course's table of syste
 Model ids, checked against the Hub and the ``transformers`` 5.23 source:
 
 * ``openai-community/gpt2``: GPT-2 "small" (124M parameters), the canonical id since the
-  Hub moved the un-namespaced ``gpt2`` into the ``openai-community`` organisation
-  (the old short name still redirects).
+  Hub moved its un-namespaced models into organisations in January 2024 (the old short
+  name ``gpt2`` still redirects; huggingface/transformers pull request 28795).
 * ``distilbert/distilbert-base-uncased-finetuned-sst-2-english`` at revision ``714eb0f``:
   the default of ``pipeline("sentiment-analysis")``, which is an alias of
   ``"text-classification"`` (``transformers/pipelines/__init__.py``, ``SUPPORTED_TASKS``).

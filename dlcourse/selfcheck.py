@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import builtins
 import math
-import os
 import sys
 import warnings
 from collections.abc import Callable, Iterable, Iterator
@@ -421,12 +420,6 @@ def _ipython_problems() -> list[str]:
     return problems
 
 
-#: When this environment variable is set, a failed part raises instead of costing points.
-#: ``course/source/conftest.py`` sets it, so that running the assignment *sources* under nbval
-#: fails when the reference solution would lose a single point; graders never set it.
-STRICT_ENV = "DLCOURSE_SELFCHECK_STRICT"
-
-
 class Parts:
     """Partial credit inside one graded cell.
 
@@ -472,8 +465,6 @@ class Parts:
                 text = f"{type(exc).__name__}: {text}"
             self.report.append(f"[0/{points:g}] {what}: {text}")
             sys.stdout.write(f"✘ {what} (0/{points:g}):\n    " + text.replace("\n", "\n    ") + "\n")
-            if os.environ.get(STRICT_ENV):
-                raise
         if ok:
             self.score += points
             self.report.append(f"[{points:g}/{points:g}] {what}")
@@ -482,8 +473,6 @@ class Parts:
     def award(self, earned: float, points: float, what: str, note: str = "") -> None:
         """Record ``earned`` out of ``points`` directly (for answers worth a fraction)."""
         earned = min(max(float(earned), 0.0), float(points))
-        if earned < points and os.environ.get(STRICT_ENV):
-            raise AssertionError(f"{what}: {earned:g} of {points:g} points ({STRICT_ENV} is set). {note}")
         self.total += points
         self.score += earned
         mark = "✔" if earned == points else ("◐" if earned > 0 else "✘")

@@ -47,17 +47,35 @@ def source_task(subset: str) -> tuple[np.ndarray, np.ndarray]:
     return bunch.images[keep].astype(np.float32) / 255.0, bunch.target[keep]
 
 
-def train_torch(X, y, Xte, yte, *, epochs, batch_size, lr, seed, out):
+def shifted(X: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.ndarray:
+    """Each image moved by a random whole number of pixels, up to ``max_shift`` along each axis.
+
+    MNIST digits sit in a 20x20 box with a 4-pixel empty border, so rolling by at most 2 pixels
+    only moves background around. A network trained on shifted copies learns features that do
+    not depend on exactly where a stroke is, which makes them more useful for new digits.
+    """
+    if max_shift == 0:
+        return X
+    out = np.empty_like(X)
+    shifts = rng.integers(-max_shift, max_shift + 1, size=(len(X), 2))
+    for i, (dy, dx) in enumerate(shifts):
+        out[i] = np.roll(X[i], (int(dy), int(dx)), axis=(0, 1))
+    return out
+
+
+def train_torch(X, y, Xte, yte, *, epochs, batch_size, lr, seed, shift, out):
     import torch
 
     torch.set_num_threads(1)  # tiny network: one thread is as fast and fully repeatable
     dlcourse.seed_everything(seed)
     model = digits_cnn("torch")
     opt = torch.optim.Adam(model.parameters(), lr=lr)
-    Xt, yt = torch.from_numpy(X[:, None]), torch.from_numpy(y)
+    yt = torch.from_numpy(y)
     gen = torch.Generator().manual_seed(seed)
+    rng = np.random.default_rng(seed)
     for epoch in range(epochs):
         model.train()
+        Xt = torch.from_numpy(shifted(X, shift, rng)[:, None])   # new random shifts every epoch
         order = torch.randperm(len(Xt), generator=gen)
         for i in range(0, len(Xt), batch_size):
             idx = order[i : i + batch_size]
@@ -73,7 +91,7 @@ def train_torch(X, y, Xte, yte, *, epochs, batch_size, lr, seed, out):
     return float((pred == yte).mean()), sum(p.numel() for p in model.parameters())
 
 
-def train_keras(X, y, Xte, yte, *, epochs, batch_size, lr, seed, out):
+def train_keras(X, y, Xte, yte, *, epochs, batch_size, lr, seed, shift, out):
     import keras
     import tensorflow as tf
 
@@ -85,9 +103,10 @@ def train_keras(X, y, Xte, yte, *, epochs, batch_size, lr, seed, out):
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    hist = model.fit(X[..., None], y, batch_size=batch_size, epochs=epochs, shuffle=True, verbose=0)
-    for epoch, loss in enumerate(hist.history["loss"]):
-        print(f"  epoch {epoch + 1}/{epochs}: mean loss {loss:.4f}", flush=True)
+    rng = np.random.default_rng(seed)
+    for epoch in range(epochs):   # one fit per epoch: new random shifts every epoch
+        hist = model.fit(shifted(X, shift, rng)[..., None], y, batch_size=batch_size, epochs=1, shuffle=True, verbose=0)
+        print(f"  epoch {epoch + 1}/{epochs}: mean loss {hist.history['loss'][0]:.4f}", flush=True)
     pred = model.predict(Xte[..., None], verbose=0, batch_size=512).argmax(1)
     # Keras 3's save_weights also stores the optimizer's state of a compiled model (Adam's moments:
     # twice the size of the weights). Copy the weights into a fresh, uncompiled model and save that.
@@ -115,7 +134,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--framework", choices=["torch", "keras"], required=True)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=8)
+    parser.add_argument("--shift", type=int, default=2, help="random shifts of up to this many pixels (augmentation)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--out-dir", type=Path, default=WEIGHTS_DIR, help="where to write the weights and the JSON")
@@ -132,10 +152,15 @@ def main(argv: list[str] | None = None) -> dict:
     print(f"Training {NAME} ({args.framework}) on {len(X)} images of digits 0-4, {epochs} epochs, seed {args.seed}")
     start = time.perf_counter()
     trainer = train_torch if args.framework == "torch" else train_keras
-    acc, n_params = trainer(X, y, Xte, yte, epochs=epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, out=out)
+    acc, n_params = trainer(
+        X, y, Xte, yte, epochs=epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, shift=args.shift, out=out
+    )
     seconds = time.perf_counter() - start
 
-    command = f"python scripts/train_transfer_base.py --framework {args.framework} --seed {args.seed}"
+    command = (
+        f"python scripts/train_transfer_base.py --framework {args.framework} --seed {args.seed} "
+        f"--epochs {args.epochs} --shift {args.shift}"
+    )
     if args.quick:
         command += " --quick"
     entry = {
@@ -152,6 +177,7 @@ def main(argv: list[str] | None = None) -> dict:
         "epochs": epochs,
         "batch_size": args.batch_size,
         "optimizer": f"Adam(lr={args.lr})",
+        "augmentation": f"random shifts of up to {args.shift} pixels along each axis, new every epoch",
         "n_params": n_params,
         "test_accuracy": round(acc, 6),
         "n_test": int(len(Xte)),

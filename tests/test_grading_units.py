@@ -195,6 +195,7 @@ def test_zip_bomb_is_refused(tmp_path):
         (b'{"cells": [{"cell_type": "code"}], "nbformat": 4, "nbformat_minor": 5, "metadata": {}}',
          "invalid_notebook", "invalid notebook"),
         (b"x" * 5000, "notebook_too_large", "limit is 4096"),
+        (b"[" * 1500 + b"]" * 1500, "invalid_notebook", "nested too deeply"),
     ],
 )
 def test_read_submitted_notebook_rejects(tmp_path, content, kind, text):

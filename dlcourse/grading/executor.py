@@ -148,6 +148,8 @@ def read_submitted_notebook(path: str, max_bytes: int) -> NotebookNode:
         raise NotebookRejected("invalid_notebook", "invalid notebook: the file is empty")
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise NotebookRejected("invalid_notebook", "invalid notebook: JSON nested too deeply") from None
     except json.JSONDecodeError as exc:
         hint = " (the file looks truncated)" if not text.rstrip().endswith("}") else ""
         raise NotebookRejected("invalid_notebook", f"invalid notebook: not valid JSON: {exc.msg} at line "
@@ -158,7 +160,7 @@ def read_submitted_notebook(path: str, max_bytes: int) -> NotebookNode:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # e.g. duplicate cell ids, which nbformat corrects
             nb = nbformat.reads(text, as_version=4)
-    except Exception as exc:
+    except (Exception, RecursionError) as exc:
         raise NotebookRejected("invalid_notebook", f"invalid notebook: {type(exc).__name__}: "
                                                    f"{str(exc).splitlines()[0][:200]}") from exc
     try:
