@@ -73,7 +73,7 @@ def run_timed(cmd: list[str], cwd: Path, env: dict[str, str]) -> float:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--students", type=int, default=20)
-    ap.add_argument("--jobs", type=int, default=0, help="dlcourse grade --jobs (default: one per CPU)")
+    ap.add_argument("--jobs", type=int, default=0, help="dlcourse grade --jobs (default: its own, one per CPU plus one)")
     ap.add_argument("--no-sandbox", action="store_true", help="grade without the sandbox (when not root)")
     ap.add_argument("--keep", type=Path, help="keep the two courses in this folder")
     args = ap.parse_args(argv)

@@ -247,6 +247,10 @@ def run_notebook(path: Path, cell_timeout: int = 600) -> dict[str, Any]:
                 per_framework[framework_of(cell.source)] += time.perf_counter() - t0
                 result["cells"] += 1
         result["wall_s"] = time.perf_counter() - start
+        result["stderr_cells"] = [
+            i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+            and any(o.get("output_type") == "stream" and o.get("name") == "stderr" for o in c.get("outputs", []))
+        ]
         expressions = [(label, expr) for label, expr, _ in HEADLINES.get(rel, [])]
         if expressions and result["status"] == "ok":
             cell = nbformat.v4.new_code_cell(_METRICS_CODE.format(expressions=expressions))
@@ -317,10 +321,13 @@ def results_table(results: list[dict[str, Any]]) -> str:
         budget = "over: " + ", ".join(over) if over else "within"
         fw = r["framework_s"]
         both = fw["torch"] > 0 and fw["keras"] > 0
+        status = r["status"]
+        if r.get("stderr_cells"):
+            status += f" (stderr in cells {', '.join(map(str, r['stderr_cells']))})"
         rows.append(
             "| " + " | ".join([
                 f"`{r['notebook']}`",
-                _cell(r["status"]),
+                _cell(status),
                 f"{r['wall_s']:.1f}",
                 "n/a" if peak is None else f"{peak / 1e6:.0f}",
                 budget,
@@ -456,7 +463,8 @@ def main() -> None:
             "Each notebook in a fresh `python3` kernel of this environment (nbclient). *wall s*: kernel start "
             "plus all cells. *peak MB*: the kernel's peak resident memory (VmHWM, 10^6 bytes). *PyTorch/Keras "
             "cells s*: summed time of the cells that use only that framework (shown where a lesson has both; "
-            "shared cells such as imports are in neither). *load*: 1-minute load average before the run.", "",
+            "shared cells such as imports are in neither). *load*: 1-minute load average before the run. "
+            "*stderr in cells*: cells that show text on stderr (a learner sees it in red).", "",
             results_table(results), "",
             f"Within budget: {sum(1 for r in results if r['wall_s'] <= BUDGET_SECONDS and (r['peak_bytes'] or 0) <= BUDGET_BYTES)}"
             f" of {len(results)}. Load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}.", "",

@@ -30,9 +30,11 @@ import logging
 import multiprocessing.connection
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -57,7 +59,7 @@ class GradeOptions:
     roster: Path | None = None
     zip_path: Path | None = None
     zip_timestamp: dt.datetime | None = None
-    jobs: int = 0  # 0: one per CPU
+    jobs: int = 0  # 0: one per CPU, plus one (see default_jobs)
     sandbox: bool = True
     sandbox_user: str = sb.DEFAULT_USER
     limits: sb.Limits = field(default_factory=sb.Limits)
@@ -181,30 +183,54 @@ def _snapshot(db_url: str, dest: Path) -> str:
 
 
 class _Worker:
-    """A ``python -m dlcourse.grading.worker`` process, spoken to over a socket pair (pickles).
+    """A grading worker process, spoken to over a socket pair (pickles).
 
-    It starts (and imports nbgrader, nbclient ...) before it knows the run's settings, so
-    that its start-up overlaps with the main process's own preparation."""
+    Forked from this process when it has no other threads (instant: nbgrader and friends
+    are already imported); otherwise ``python -m dlcourse.grading.worker``."""
 
-    def __init__(self, settings: RunSettings | None = None):
-        import subprocess
+    def __init__(self, settings: RunSettings):
         from multiprocessing.connection import Connection
 
         parent, child = socket.socketpair()
-        self.proc = subprocess.Popen([sys.executable, "-m", "dlcourse.grading.worker", str(child.fileno())],
-                                     pass_fds=[child.fileno()], stdin=subprocess.DEVNULL)
-        child.close()
-        self.conn = Connection(parent.detach())
+        self.proc = None
+        self.returncode: int | None = None
+        if sys.platform.startswith("linux") and threading.active_count() == 1:
+            pid = os.fork()
+            if pid == 0:  # the worker: never returns into the caller's code
+                code = 1
+                try:
+                    parent.close()
+                    from .worker import serve
+
+                    code = serve(Connection(child.detach()), settings)
+                finally:
+                    os._exit(code)
+            self.pid = pid
+            child.close()
+            self.conn = Connection(parent.detach())
+        else:
+            import subprocess
+
+            self.proc = subprocess.Popen([sys.executable, "-m", "dlcourse.grading.worker", str(child.fileno())],
+                                         pass_fds=[child.fileno()], stdin=subprocess.DEVNULL)
+            self.pid = self.proc.pid
+            child.close()
+            self.conn = Connection(parent.detach())
+            self.conn.send(settings)
         self.job: StudentJob | None = None
         self.deadline = 0.0
         self.started = 0.0
-        self.configured = False
-        if settings is not None:
-            self.configure(settings)
 
-    def configure(self, settings: RunSettings) -> None:
-        self.conn.send(settings)
-        self.configured = True
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            if self.proc is not None:
+                self.returncode = self.proc.poll()
+            else:
+                with contextlib.suppress(ChildProcessError):
+                    pid, status = os.waitpid(self.pid, os.WNOHANG)
+                    if pid:
+                        self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
 
     def give(self, job: StudentJob, budget: float) -> None:
         self.job = job
@@ -219,16 +245,25 @@ class _Worker:
     def stop(self, kill: bool = False, wait: float = 5.0) -> None:
         if not kill:
             self.close()
-            with contextlib.suppress(Exception):
-                self.proc.wait(timeout=wait)
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
+            deadline = time.monotonic() + wait
+            while self.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.02)
+        if self.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            while self.poll() is None:
+                time.sleep(0.01)
         self.conn.close()
 
 
-def start_workers(n: int) -> list[_Worker]:
-    return [_Worker() for _ in range(max(1, n))]
+def default_jobs() -> int:
+    """One worker per CPU, plus one: a worker waits while its kernel starts and while the
+    main process records grades, and the extra one keeps the CPUs busy meanwhile."""
+    return (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) + 1
+
+
+def start_workers(n: int, settings: RunSettings) -> list[_Worker]:
+    return [_Worker(settings) for _ in range(max(1, n))]
 
 
 def run_jobs(jobs: list[StudentJob], settings: RunSettings, workers: list[_Worker], budget_for, on_done) -> None:
@@ -239,7 +274,6 @@ def run_jobs(jobs: list[StudentJob], settings: RunSettings, workers: list[_Worke
     retried: set[str] = set()
     try:
         for w in workers:
-            w.configure(settings)
             if pending:
                 job = pending.pop(0)
                 w.give(job, budget_for(job))
@@ -256,10 +290,10 @@ def run_jobs(jobs: list[StudentJob], settings: RunSettings, workers: list[_Worke
                     try:
                         outcome = w.conn.recv()
                     except (EOFError, OSError):
-                        w.proc.poll()
-                        error = f"the grading worker process died (exit code {w.proc.returncode})"
-                elif w.proc.poll() is not None:
-                    error = f"the grading worker process died (exit code {w.proc.returncode})"
+                        time.sleep(0.05)
+                        error = f"the grading worker process died (exit code {w.poll()})"
+                elif w.poll() is not None:
+                    error = f"the grading worker process died (exit code {w.returncode})"
                 elif now > w.deadline:
                     error = f"grading this student took longer than {int(w.deadline - w.started)} s; stopped"
                 else:
@@ -295,8 +329,7 @@ def stop_workers(workers: list[_Worker]) -> None:
             w.close()
     deadline = time.monotonic() + 5
     for w in workers:
-        # a worker that never got settings holds nothing: no need to wait for its imports to finish
-        w.stop(kill=w.job is not None or not w.configured, wait=max(0.1, deadline - time.monotonic()))
+        w.stop(kill=w.job is not None, wait=max(0.1, deadline - time.monotonic()))
 
 
 # --------------------------------------------------------------------------- recording
@@ -496,16 +529,16 @@ def _grade_locked(options: GradeOptions, root: Path) -> GradingRun:
             f"cannot isolate student code: {iso.reason}.\nRefusing to grade. To run student code WITHOUT "
             "isolation (only for work you trust), pass --no-sandbox."
         )
-    # Start the workers now: they import nbgrader and friends while we read the course.
-    workers = start_workers(options.jobs or (os.cpu_count() or 1))
-    try:
-        return _grade_with(options, workers, t_start, root, iso)
-    finally:
-        stop_workers(workers)
+    return _grade_with(options, t_start, root, iso)
 
 
-def _grade_with(options: GradeOptions, workers: list[_Worker], t_start: float, root: Path,
-                iso: sb.Isolation) -> GradingRun:
+def _grade_with(options: GradeOptions, t_start: float, root: Path, iso: sb.Isolation) -> GradingRun:
+    import importlib.util
+
+    if importlib.util.find_spec("fastjsonschema") is not None:
+        # nbformat validates every notebook it reads and writes (six times per student here);
+        # its fastjsonschema backend does that about 15 times faster than jsonschema
+        os.environ.setdefault("NBFORMAT_VALIDATOR", "fastjsonschema")
     out = options.out or sys.stdout
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")  # alembic
     config = load_course_config(root)
@@ -591,9 +624,19 @@ def _grade_with(options: GradeOptions, workers: list[_Worker], t_start: float, r
             res.max_score = max_score
             results[sid] = res
 
-        from tqdm.auto import tqdm
+        # The workers' modules are imported here, once, and the workers forked afterwards.
+        from tqdm import tqdm
 
-        bar = tqdm(total=len(jobs), desc=f"grading {assignment}", unit="student", file=sys.stderr,
+        from . import kernels  # noqa: F401
+        from .executor import execute_class
+
+        execute_class()
+        workers = start_workers(min(options.jobs or default_jobs(), max(1, len(jobs))), settings) if jobs else []
+
+        class _Bar(tqdm):
+            monitor_interval = 0  # no monitor thread: this process stays single-threaded (workers fork)
+
+        bar = _Bar(total=len(jobs), desc=f"grading {assignment}", unit="student", file=sys.stderr,
                    disable=not options.progress, mininterval=0.5, dynamic_ncols=True)
 
         def budget_for(job: StudentJob) -> float:
@@ -617,13 +660,11 @@ def _grade_with(options: GradeOptions, workers: list[_Worker], t_start: float, r
             bar.update(1)
 
         try:
-            active = workers[:len(jobs)]
-            for w in workers[len(jobs):]:
-                w.close()
             if jobs:
-                run_jobs(jobs, settings, active, budget_for, on_done)
+                run_jobs(jobs, settings, workers, budget_for, on_done)
         finally:
             bar.close()
+            stop_workers(workers)
         for sid in missing_ids:
             res = results[sid]
             if recorder.remove_stale_submission(sid):

@@ -43,7 +43,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                      "(UTC); default: each student's newest file time in the zip")
     run.add_argument("--student", action="append", dest="students", metavar="ID",
                      help="grade only this student (repeatable)")
-    run.add_argument("-j", "--jobs", type=int, default=0, help="parallel sandboxes (default: one per CPU)")
+    run.add_argument("-j", "--jobs", type=int, default=0, help="parallel sandboxes (default: one per CPU, plus one)")
     run.add_argument("--timeout", type=int, help="seconds per cell (default: the course's Execute.timeout)")
     run.add_argument("--notebook-timeout", type=int, help="seconds per notebook in total (default: 20 x the "
                      "cell timeout, at least 300)")

@@ -1,9 +1,12 @@
-"""A grading worker process: ``python -m dlcourse.grading.worker FD``.
+"""A grading worker: receives one :class:`~dlcourse.grading.executor.StudentJob` at a time
+over a socket and answers each with a :class:`~dlcourse.grading.executor.StudentOutcome`.
 
-It receives the run's settings and then one :class:`~dlcourse.grading.executor.StudentJob`
-at a time over the socket ``FD`` and answers each with a
-:class:`~dlcourse.grading.executor.StudentOutcome`. A separate program (rather than
-``multiprocessing``) so that it never re-imports the caller's main script.
+The grader normally forks its workers after it has imported nbgrader, nbclient and
+jupyter_client itself, so a worker starts in milliseconds and shares those modules. Where
+forking is unsafe (the grader has other threads) it starts ``python -m
+dlcourse.grading.worker FD`` instead, which imports them and then receives the settings
+(a separate program, not ``multiprocessing``, so the caller's main script is never
+imported again).
 """
 
 from __future__ import annotations
@@ -14,22 +17,19 @@ import sys
 import traceback
 
 
-def main(argv: list[str]) -> int:
-    from multiprocessing.connection import Connection
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when to stop
-    conn = Connection(int(argv[0]))
-    # import the heavy modules while the main process prepares the first job
-    from . import executor, kernels  # noqa: F401
+def serve(conn, settings=None) -> int:
+    """Answer jobs on ``conn`` until it sends None or closes; returns the exit status."""
     from .executor import StudentOutcome, grade_student
 
-    executor.execute_class()
-    try:
-        settings = conn.recv()
-    except EOFError:
-        return 0
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when to stop
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if settings is None:
-        return 0
+        try:
+            settings = conn.recv()
+        except EOFError:
+            return 0
+        if settings is None:
+            return 0
     while True:
         try:
             job = conn.recv()
@@ -43,6 +43,16 @@ def main(argv: list[str]) -> int:
             outcome = StudentOutcome(job.student)
             outcome.error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
         conn.send(outcome)
+
+
+def main(argv: list[str]) -> int:
+    from multiprocessing.connection import Connection
+
+    conn = Connection(int(argv[0]))
+    from . import executor, kernels  # noqa: F401  (import before the first job arrives)
+
+    executor.execute_class()
+    return serve(conn)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from lab_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, KernelJanitor, LabServer, new_page, start_lab
+
+from .lab_helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, KernelJanitor, LabServer, new_page, start_lab
 
 #: Playwright's default for each action and wait (ms); the machine may be busy.
 DEFAULT_TIMEOUT_MS = 60_000

@@ -180,6 +180,11 @@ def start_lab(base: Path, course: Path = COURSE, startup_timeout: float = 120) -
     env = dict(os.environ)
     env.pop("MPLBACKEND", None)  # the test suite sets Agg; a learner's kernel uses the inline backend
     env.pop("JUPYTER_PATH", None)
+    # ipykernel does not forward output written straight to file descriptors 1 and 2 (C/C++
+    # libraries such as TensorFlow's logger) when PYTEST_CURRENT_TEST is set; a learner's
+    # kernel does, so the server and its kernels must not inherit pytest's variables.
+    for name in [n for n in env if n.startswith("PYTEST_")]:
+        del env[name]
     env.update(
         JUPYTER_CONFIG_DIR=str(config_dir),
         JUPYTERLAB_SETTINGS_DIR=str(settings_dir),

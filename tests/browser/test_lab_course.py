@@ -11,9 +11,10 @@ from typing import Any
 from urllib.parse import unquote, urlparse
 
 import pytest
-from lab_helpers import NOTEBOOK, LabServer, expect, open_notebook, run_all, wait_for_run_all
 
 from dlcourse.quiz import available_quizzes, load_quiz
+
+from .lab_helpers import NOTEBOOK, LabServer, expect, open_notebook, run_all, wait_for_run_all
 
 pytestmark = pytest.mark.browser
 

@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from lab_helpers import (
+
+from dlcourse.quiz import load_quiz
+
+from .lab_helpers import (
     NOTEBOOK,
     KernelJanitor,
     LabServer,
@@ -31,8 +34,6 @@ from lab_helpers import (
     widget_roots,
     widget_snapshot,
 )
-
-from dlcourse.quiz import load_quiz
 
 pytestmark = pytest.mark.browser
 
@@ -102,8 +103,13 @@ def test_lesson_runs_all_cells_without_errors(lesson: LessonRun) -> None:
     not_run = [c["index"] for c in lesson.cells if c["count"] is None]
     assert not not_run, f"{lesson.path}: cells {not_run} did not run after Run All (see the screenshot)"
 
-    text = lesson.page.locator(NOTEBOOK).inner_text()
-    broken = [msg for msg in WIDGET_FAILURES if msg in text]
+    deadline = time.monotonic() + RESPONSE_TIMEOUT  # widget views may still be attaching
+    while True:
+        text = lesson.page.locator(NOTEBOOK).inner_text()
+        broken = [msg for msg in WIDGET_FAILURES if msg in text]
+        if not broken or time.monotonic() > deadline:
+            break
+        time.sleep(1)
     assert not broken, f"{lesson.path}: widgets did not render: {broken}"
 
     # Text on stderr is not an error, but a learner sees it as a wall of red: report it.

@@ -14,7 +14,8 @@ import json
 from typing import Any
 
 import pytest
-from lab_helpers import (
+
+from .lab_helpers import (
     NOTEBOOK,
     LabServer,
     assignments,
