@@ -111,6 +111,16 @@ def test_loaders_offline_raise_one_clear_line(offline, loader, capsys):
     assert capsys.readouterr().out.strip().splitlines() == [hub.OFFLINE_MESSAGE]
 
 
+def test_hf_hub_offline_switch_gives_the_offline_error(monkeypatch, tmp_path):
+    """With HF_HUB_OFFLINE=1 (and an empty cache) no request is made and the one-line error comes back."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hf_home" / "hub"))
+    monkeypatch.setattr(hub.urllib.request, "urlopen", lambda *a, **k: pytest.fail("no request when offline"))
+    with pytest.raises(hub.HubUnavailableError, match="continuing with the offline model"):
+        hub.load_bert()
+
+
 def test_a_missing_local_folder_is_not_reported_as_offline(offline, tmp_path):
     with pytest.raises(FileNotFoundError):
         hub.load_bert(tmp_path / "no_such_model")

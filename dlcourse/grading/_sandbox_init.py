@@ -146,7 +146,8 @@ def build_root(cfg: dict) -> str:
         mount("tmpfs", newroot + tmp, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
     bind(cfg["rw_dir"], newroot, writable=True)
     _mkdirs(newroot + "/proc")
-    mount("proc", newroot + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    # hidepid=2: the kernel sees only its own processes, not even this init's command line
+    mount("proc", newroot + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2")
     # nothing else may be created at the top level
     mount("none", newroot, None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, "size=16m,mode=0755")
     return newroot

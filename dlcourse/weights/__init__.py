@@ -72,8 +72,8 @@ def weights_info(name: str, directory: str | os.PathLike[str] | None = None) -> 
     --------
     >>> from dlcourse.weights import weights_info
     >>> info = weights_info("mnist04_cnn")
-    >>> sorted(info["torch"])[:3]
-    ['bytes', 'command', 'epochs']
+    >>> info["torch"]["file"], info["keras"]["file"]
+    ('mnist04_cnn.pt', 'mnist04_cnn.weights.h5')
     """
     folder = Path(directory) if directory is not None else WEIGHTS_DIR
     path = folder / f"{name}.json"
