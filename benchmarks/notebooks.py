@@ -132,6 +132,11 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("1 label per class: fine-tuned vs scratch, Keras",
          '[mean[("Keras", "fine-tuned", n0)], mean[("Keras", "from scratch", n0)]]', ".3f"),
     ],
+    "module2/09_dqn.ipynb": [
+        ("CartPole mean return, shipped policy PyTorch/Keras (of 500)",
+         '[final["PyTorch"].mean(), final["Keras"].mean()]', ".1f"),
+        ("random pushes, mean return", "random_scores.mean()", ".1f"),
+    ],
     "source/ex01_perceptron/ex01_perceptron.ipynb": [
         ("perceptron, 0 vs 1 test accuracy", "acc01", ".3f"),
     ],
@@ -436,6 +441,8 @@ def main() -> None:
     parser.add_argument("--output", type=Path, help=f"markdown file to write (default {RESULTS.relative_to(ROOT)} "
                         "for a full run; partial runs only print unless given)")
     parser.add_argument("--json", type=Path, help="also write the raw results as JSON")
+    parser.add_argument("--reuse", type=Path, help="JSON from an earlier --json run: its notebooks are not run again "
+                        "(measure only new or changed ones, then write the whole table)")
     args = parser.parse_args()
     os.environ.pop("MPLBACKEND", None)  # kernels use the inline backend, as in JupyterLab
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -443,8 +450,16 @@ def main() -> None:
     machine, _ = machine_section()
     print(machine, flush=True)
     selected = [] if args.no_notebooks else [p for p in notebooks() if not args.only or args.only in p.relative_to(COURSE).as_posix()]
+    reused: dict[str, dict[str, Any]] = {}
+    if args.reuse:
+        reused = {r["notebook"]: r for r in json.loads(args.reuse.read_text())}
     results = []
     for path in selected:
+        rel = path.relative_to(COURSE).as_posix()
+        if rel in reused:
+            print(f"reusing the earlier result of {rel}")
+            results.append(reused[rel])
+            continue
         print(f"running {path.relative_to(ROOT)} ...", flush=True)
         r = run_notebook(path, args.cell_timeout)
         peak = "n/a" if r["peak_bytes"] is None else f"{r['peak_bytes'] / 1e6:.0f} MB"
@@ -469,6 +484,10 @@ def main() -> None:
             f"Within budget: {sum(1 for r in results if r['wall_s'] <= BUDGET_SECONDS and (r['peak_bytes'] or 0) <= BUDGET_BYTES)}"
             f" of {len(results)}. Load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}.", "",
         ]
+        n_reused = sum(1 for r in results if r["notebook"] in reused)
+        if n_reused:
+            sections += [f"{n_reused} of these rows come from an earlier run (`--reuse`), measured there; the "
+                         "others were measured by this run.", ""]
         if stale:
             sections += ["Headline expressions that failed (update `HEADLINES` in `benchmarks/notebooks.py`): "
                          + "; ".join(stale), ""]
