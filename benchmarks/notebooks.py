@@ -325,7 +325,7 @@ def results_table(results: list[dict[str, Any]]) -> str:
             over.append("memory")
         budget = "over: " + ", ".join(over) if over else "within"
         fw = r["framework_s"]
-        both = fw["torch"] > 0 and fw["keras"] > 0
+        both = fw["torch"] >= 0.05 and fw["keras"] >= 0.05  # the lesson really runs code in both
         status = r["status"]
         if r.get("stderr_cells"):
             status += f" (stderr in cells {', '.join(map(str, r['stderr_cells']))})"
@@ -477,7 +477,7 @@ def main() -> None:
             "## Notebooks", "",
             "Each notebook in a fresh `python3` kernel of this environment (nbclient). *wall s*: kernel start "
             "plus all cells. *peak MB*: the kernel's peak resident memory (VmHWM, 10^6 bytes). *PyTorch/Keras "
-            "cells s*: summed time of the cells that use only that framework (shown where a lesson has both; "
+            "cells s*: summed time of the cells that use only that framework (shown where a lesson spends time in both; "
             "shared cells such as imports are in neither). *load*: 1-minute load average before the run. "
             "*stderr in cells*: cells that show text on stderr (a learner sees it in red).", "",
             results_table(results), "",
@@ -486,8 +486,8 @@ def main() -> None:
         ]
         n_reused = sum(1 for r in results if r["notebook"] in reused)
         if n_reused:
-            sections += [f"{n_reused} of these rows come from an earlier run (`--reuse`), measured there; the "
-                         "others were measured by this run.", ""]
+            sections += [f"{n_reused} of the {len(results)} rows were measured by earlier runs of this script and "
+                         "reused (`--reuse`), at the load shown in their row; the machine section is this run's.", ""]
         if stale:
             sections += ["Headline expressions that failed (update `HEADLINES` in `benchmarks/notebooks.py`): "
                          + "; ".join(stale), ""]

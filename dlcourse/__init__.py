@@ -44,7 +44,7 @@ _SUBMODULES = {
     "plotting",
     "quiz",
     "seeding",
-    "widgets",
+    "weights",
 }
 
 __all__ = sorted(_SUBMODULES | {"seed_everything", "REPO_URL", "__version__"})

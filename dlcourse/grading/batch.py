@@ -473,14 +473,10 @@ def _duration(seconds: float) -> str:
 # --------------------------------------------------------------------------- the command
 
 
-def _prepare_students(db_url: str, course_id: str, options: GradeOptions) -> list[Student]:
+def _load_students(db_url: str, course_id: str, options: GradeOptions) -> list[Student]:
+    """The roster (from --roster, else the gradebook's students), checked; writes nothing."""
     if options.roster is not None:
         roster = load_roster(options.roster)
-        with _gradebook(db_url, course_id) as gb:
-            for s in roster:
-                kw = {k: v for k, v in (("first_name", s.first_name), ("last_name", s.last_name),
-                                        ("email", s.email), ("lms_user_id", s.lms_id)) if v}
-                gb.update_or_create_student(s.id, **kw)
     else:
         with _gradebook(db_url, course_id) as gb:
             roster = [Student(s.id, s.first_name or "", s.last_name or "", s.email or "", s.lms_user_id or "")
@@ -492,8 +488,15 @@ def _prepare_students(db_url: str, course_id: str, options: GradeOptions) -> lis
         unknown = sorted(set(options.students) - {s.id for s in roster})
         if unknown:
             raise GradingError(f"not on the roster: {', '.join(unknown)}")
-        roster = [s for s in roster if s.id in set(options.students)]
     return roster
+
+
+def _save_students(db_url: str, course_id: str, roster: list[Student]) -> None:
+    with _gradebook(db_url, course_id) as gb:
+        for s in roster:
+            kw = {k: v for k, v in (("first_name", s.first_name), ("last_name", s.last_name),
+                                    ("email", s.email), ("lms_user_id", s.lms_id)) if v}
+            gb.update_or_create_student(s.id, **kw)
 
 
 def grade_assignment(options: GradeOptions) -> GradingRun:
@@ -522,18 +525,9 @@ def _grade_assignment(options: GradeOptions) -> GradingRun:
 
 
 def _grade_locked(options: GradeOptions, root: Path) -> GradingRun:
-    t_start = time.monotonic()
-    iso = sb.detect(options.sandbox_user) if options.sandbox else sb.Isolation(False, "--no-sandbox")
-    if options.sandbox and not iso.available:
-        raise sb.SandboxUnavailable(
-            f"cannot isolate student code: {iso.reason}.\nRefusing to grade. To run student code WITHOUT "
-            "isolation (only for work you trust), pass --no-sandbox."
-        )
-    return _grade_with(options, t_start, root, iso)
-
-
-def _grade_with(options: GradeOptions, t_start: float, root: Path, iso: sb.Isolation) -> GradingRun:
     import importlib.util
+
+    t_start = time.monotonic()
 
     if importlib.util.find_spec("fastjsonschema") is not None:
         # nbformat validates every notebook it reads and writes (six times per student here);
@@ -548,7 +542,18 @@ def _grade_with(options: GradeOptions, t_start: float, root: Path, iso: sb.Isola
     db_url, course_id = coursedir.db_url, coursedir.course_id
     assignment = options.assignment
     notebooks, cells, max_score = read_assignment(db_url, course_id, assignment)
-    roster = _prepare_students(db_url, course_id, options)
+    roster = _load_students(db_url, course_id, options)
+    # Nothing has been written yet: refuse here if student code cannot be isolated.
+    iso = sb.detect(options.sandbox_user) if options.sandbox else sb.Isolation(False, "--no-sandbox")
+    if options.sandbox and not iso.available:
+        raise sb.SandboxUnavailable(
+            f"cannot isolate student code: {iso.reason}.\nRefusing to grade. To run student code WITHOUT "
+            "isolation (only for work you trust), pass --no-sandbox."
+        )
+    if options.roster is not None:
+        _save_students(db_url, course_id, roster)
+    if options.students:
+        roster = [s for s in roster if s.id in set(options.students)]
     submitted = Path(coursedir.format_path(coursedir.submitted_directory, ".", ".")).resolve()
     unmatched: list[str] = []
     lms_late: set[str] = set()

@@ -384,6 +384,29 @@ class Isolation:
     verified: list[str] = field(default_factory=list)
 
 
+def environment_problem(user: str = DEFAULT_USER) -> str | None:
+    """Why this machine cannot run the sandbox at all (not Linux, not root, no namespaces, no way
+    to create the sandbox user), or None. Used by the tests to skip only for these reasons."""
+    if not sys.platform.startswith("linux"):
+        return f"the sandbox needs Linux namespaces; this is {sys.platform}"
+    if os.geteuid() != 0:
+        return "the sandbox needs root (CI runs as root)"
+    try:
+        pwd.getpwnam(user)
+    except KeyError:
+        if not (shutil.which("useradd") or os.path.exists("/usr/sbin/useradd")):
+            return f"no user {user!r} and no useradd to create it"
+    pid = os.fork()
+    if pid == 0:  # try the namespaces in a throw-away child
+        flags = 0x00020000 | 0x08000000 | 0x20000000 | 0x40000000  # NEWNS | NEWIPC | NEWPID | NEWNET
+        _libc.unshare.argtypes = [ctypes.c_int]
+        os._exit(0 if _libc.unshare(flags) == 0 else 1)
+    _, status = os.waitpid(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        return "this root process may not create namespaces (a container without CAP_SYS_ADMIN?)"
+    return None
+
+
 def detect(user: str = DEFAULT_USER) -> Isolation:
     """Can this process sandbox kernels? (root on Linux with unshare and mount)."""
     if not sys.platform.startswith("linux"):
