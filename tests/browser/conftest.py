@@ -4,6 +4,11 @@ The tests drive Debian's Chromium (``/usr/bin/chromium``, installed by ``scripts
 with apt-get) through Python Playwright; Playwright never downloads a browser here. Where
 Chromium or Playwright is missing the tests skip and say why.
 
+Run them with ``pytest tests/browser`` (about 2 minutes on 2 busy cores). Environment variables:
+``DLCOURSE_BROWSER_LESSONS`` (``all`` or course-relative lesson paths, comma-separated; default
+one quick lesson), ``DLCOURSE_BROWSER_ASSIGNMENTS`` (``all`` or assignment names; default the
+first), ``DLCOURSE_CHROMIUM`` (another Chromium binary).
+
 When a test fails, a full-page screenshot of every page it used is saved under
 ``test-artifacts/browser/`` (with the page's JavaScript errors and the end of the JupyterLab
 server log in the test report). The server log of the whole run is copied there too.
@@ -35,9 +40,10 @@ def _require_browser() -> None:
         )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
-    """JupyterLab on 127.0.0.1 serving a temporary copy of ``course/``."""
+    """JupyterLab on 127.0.0.1 serving a temporary copy of ``course/``; package scope, so that
+    the server, its kernels and the browser are gone before the rest of the suite runs."""
     _require_browser()
     server = start_lab(tmp_path_factory.mktemp("lab"))
     try:
@@ -48,7 +54,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
         shutil.copy(server.log_path, ARTIFACTS / "jupyter-server.log")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     """Headless Debian Chromium, driven by Playwright."""
     _require_browser()
@@ -60,9 +66,9 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser_context(browser: Any) -> Iterator[Any]:
-    """One browser profile for the session: JupyterLab's scripts are fetched and parsed once."""
+    """One browser profile for all browser tests: JupyterLab's scripts are fetched once."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     yield context
