@@ -81,6 +81,9 @@ class Quiz:
     def __len__(self) -> int:
         return len(self.questions)
 
+    def __repr__(self) -> str:  # short: a notebook cell ending in show_quiz(...) echoes it
+        return f"Quiz({self.lesson!r}, {len(self.questions)} questions)"
+
     def __getitem__(self, key: int | str) -> Question:
         if isinstance(key, str):
             for q in self.questions:
