@@ -211,7 +211,10 @@ EXPECTED = {
     "memory": ("failed", 2, ["memory_limit"]),
     "forkbomb": ("failed", 2, ["process_limit"]),
     "bigprint": ("failed", 5, ["output_truncated"]),
-    "flood": ("failed", 0, ["output_flood"]),
+    # An endless print loop is stopped by whichever limit it reaches first: the grader's
+    # output cap, or the kernel's memory limit as its unsent output queues up (on an idle
+    # machine the queue can win the race). Either way the reason names it; a tuple = any of.
+    "flood": ("failed", 0, [("output_flood", "memory_limit")]),
     "disk_fill": ("graded", 5, []),
     "invalid_json": ("failed", 0, ["invalid_notebook"]),
     "truncated": ("failed", 0, ["invalid_notebook"]),
@@ -287,7 +290,9 @@ def test_case_ends_with_the_right_status_and_score(adversarial_run, student):
     status, score, kinds = EXPECTED[student]
     got = {r.kind for r in res.reasons}
     assert (res.status, res.score) == (status, score), f"{student}: {res.status} {res.score}: {res.reason_text()}"
-    assert set(kinds) <= got, f"{student}: reasons {sorted(got)}: {res.reason_text()}"
+    for kind in kinds:
+        alternatives = set(kind) if isinstance(kind, tuple) else {kind}
+        assert alternatives & got, f"{student}: reasons {sorted(got)}, expected {kind}: {res.reason_text()}"
     assert res.max_score == 5
     if status != "graded":
         assert res.reason_text(), "a status other than graded always says why"
