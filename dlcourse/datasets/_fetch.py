@@ -59,6 +59,7 @@ from typing import Literal
 import numpy as np
 
 from ._base import Bunch, ChecksumError, get_data_home, sha256_of
+from ._loaders import spoken_digits_bunch
 
 __all__ = [
     "DATASETS",
@@ -678,17 +679,15 @@ def fetch_spoken_digits(
     target = np.array([c[0] for c in clips], dtype=np.int64)
     if return_X_y:
         return audio, target
-    return Bunch(
-        audio=audio,
-        data=[a.astype(np.float32) / 32768.0 for a in audio],
-        target=target,
+    return spoken_digits_bunch(
+        audio,
+        target,
         speakers=np.array([index[c[1]] for c in clips], dtype=np.int64),
         speaker_names=speaker_names,
         takes=np.array([c[2] for c in clips], dtype=np.int64),
         sample_rate=rates.pop(),
-        target_names=[str(i) for i in range(10)],
-        DESCR=(
+        descr=(
             f"Free Spoken Digit Dataset ({subset}): {len(clips)} recordings, 8 kHz mono, "
-            f"commit {_FSDD_COMMIT[:8]}. By Z. Jackson et al., CC BY-SA 4.0."
+            f"commit {_FSDD_COMMIT[:8]}."
         ),
     )

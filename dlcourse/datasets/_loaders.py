@@ -165,19 +165,38 @@ def load_spoken_digits(
     target = f["labels"][idx].astype(np.int64)
     if return_X_y:
         return audio, target
-    return Bunch(
-        audio=audio,
-        data=[a.astype(np.float32) / 32768.0 for a in audio],
-        target=target,
+    return spoken_digits_bunch(
+        audio,
+        target,
         speakers=f["speakers"][idx].astype(np.int64),
         speaker_names=[str(s) for s in f["speaker_names"]],
         takes=takes[idx],
         sample_rate=int(f["sample_rate"]),
+        descr=f"Free Spoken Digit Dataset ({subset}): {len(idx)} recordings, 8 kHz mono.",
+    )
+
+
+def spoken_digits_bunch(
+    audio: list[np.ndarray],
+    target: np.ndarray,
+    *,
+    speakers: np.ndarray,
+    speaker_names: list[str],
+    takes: np.ndarray,
+    sample_rate: int,
+    descr: str,
+) -> Bunch:
+    """The Bunch shared by :func:`load_spoken_digits` and ``fetch_spoken_digits``."""
+    return Bunch(
+        audio=audio,
+        data=[a.astype(np.float32) / 32768.0 for a in audio],
+        target=target,
+        speakers=speakers,
+        speaker_names=speaker_names,
+        takes=takes,
+        sample_rate=sample_rate,
         target_names=[str(i) for i in range(10)],
-        DESCR=(
-            f"Free Spoken Digit Dataset ({subset}): {len(idx)} recordings, 8 kHz mono. "
-            "By Z. Jackson et al., CC BY-SA 4.0."
-        ),
+        DESCR=f"{descr} By Z. Jackson et al., CC BY-SA 4.0.",
     )
 
 
