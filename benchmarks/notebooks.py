@@ -25,6 +25,7 @@ Usage (with the environment's Python; takes several minutes)::
     .venv/bin/python benchmarks/notebooks.py                 # everything -> benchmarks/RESULTS.md
     .venv/bin/python benchmarks/notebooks.py --only cnn      # notebooks whose path contains "cnn" (printed only)
     .venv/bin/python benchmarks/notebooks.py --no-notebooks  # machine, import time and GPU section only
+    .venv/bin/python benchmarks/notebooks.py --only module3 --update  # re-measure some rows of RESULTS.md
 
 Timings depend on the machine and on what else runs on it: the table lists the load
 average before each notebook. Nothing here asserts; the tests check the lessons' claims.
@@ -431,6 +432,30 @@ def gpu_section() -> str:
 # --------------------------------------------------------------------------- main
 
 
+def update_rows(results: list[dict[str, Any]]) -> None:
+    """Replace or add the table rows of ``results`` in RESULTS.md, keeping every other line.
+
+    The rows stay sorted by notebook path; a note under the table says which rows were
+    measured when, because they may come from a different run (and load) than the rest.
+    """
+    lines = RESULTS.read_text().splitlines()
+    new = {r["notebook"]: row for r, row in zip(results, results_table(results).splitlines()[2:])}
+    first = next(i for i, ln in enumerate(lines) if ln.startswith("| `"))
+    last = first
+    while last + 1 < len(lines) and lines[last + 1].startswith("| `"):
+        last += 1  # the notebook table is the first block of such rows
+    rows = {ln.split("`")[1]: ln for ln in lines[first : last + 1]}
+    rows.update(new)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    note = (f"Rows of {', '.join(f'`{n}`' for n in new)} measured on {stamp} "
+            f"(`--only ... --update`; load average at the end {load}); the other rows come from the run above.")
+    body = [rows[k] for k in sorted(rows)]
+    RESULTS.write_text("\n".join(lines[:first] + body + ["", note] + lines[last + 1 :]) + "\n")
+    print(f"\nupdated {len(new)} rows of {RESULTS}")
+
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", help="run only notebooks whose course-relative path contains this text")
@@ -443,7 +468,11 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the raw results as JSON")
     parser.add_argument("--reuse", type=Path, help="JSON from an earlier --json run: its notebooks are not run again "
                         "(measure only new or changed ones, then write the whole table)")
+    parser.add_argument("--update", action="store_true", help="with --only: replace (or add) the rows of the notebooks "
+                        f"run in {RESULTS.relative_to(ROOT)} and keep the rest of the file as it is")
     args = parser.parse_args()
+    if args.update and not args.only:
+        parser.error("--update needs --only (a full run rewrites the whole file anyway)")
     os.environ.pop("MPLBACKEND", None)  # kernels use the inline backend, as in JupyterLab
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -496,6 +525,9 @@ def main() -> None:
         sections += ["## GPU", "", gpu_section(), ""]
     text = "\n".join(sections)
     print("\n" + text)
+    if args.update:
+        update_rows(results)
+        return
     output = args.output or (RESULTS if not args.only and not args.no_notebooks else None)
     if output:
         output.write_text(text)
