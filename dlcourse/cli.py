@@ -31,7 +31,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 __all__ = ["PLUGINS", "build_parser", "main"]
 
@@ -93,8 +93,8 @@ def _run_doctor(args: argparse.Namespace) -> int:
 
     report = environment_report(frameworks=not args.no_frameworks)
     if args.benchmark:
-        framework = args.framework or next(
-            (f for f in ("torch", "tensorflow") if available(f)), "numpy"
+        framework: Literal["torch", "tensorflow", "numpy"] = args.framework or (
+            "torch" if available("torch") else "tensorflow" if available("tensorflow") else "numpy"
         )
         report["benchmark"] = compare_cpu_accelerator(n=args.size, framework=framework, verbose=False)
     if args.json:
@@ -179,9 +179,11 @@ def _data_fetch(args: argparse.Namespace) -> None:
     from .datasets import fetch, get_data_home
 
     name = args.name.replace("-", "_").lower()
-    bunch = fetch(name, args.subset, data_home=args.data_home, progress=not args.no_progress, mirrors=args.mirror)
+    _, target = fetch(
+        name, args.subset, data_home=args.data_home, return_X_y=True, progress=not args.no_progress, mirrors=args.mirror
+    )
     folder = get_data_home(args.data_home) / name
-    print(f"{name} ({args.subset}): {len(bunch.target)} examples, cached in {folder}")
+    print(f"{name} ({args.subset}): {len(target)} examples, cached in {folder}")
 
 
 def _data_clear(args: argparse.Namespace) -> None:

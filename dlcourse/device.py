@@ -160,7 +160,8 @@ def _windows_memory() -> dict[str, int]:
     status = MemoryStatusEx()
     status.dwLength = ctypes.sizeof(MemoryStatusEx)
     try:
-        if ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):
+        windll = getattr(ctypes, "windll", None)  # Windows only
+        if windll is not None and windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):
             return {"total_bytes": status.ullTotalPhys, "available_bytes": status.ullAvailPhys}
     except (AttributeError, OSError):
         pass

@@ -309,8 +309,10 @@ def plot_decision_boundary(
     classes = np.unique(y)
     from matplotlib.colors import ListedColormap
 
-    cmap = ListedColormap(PALETTE[: max(len(classes), int(out.max()) + 1)])
-    ax.contourf(g0, g1, out.reshape(g0.shape), levels=np.arange(-0.5, len(cmap.colors)), cmap=cmap, alpha=0.25)
+    colours = PALETTE[: max(len(classes), int(out.max()) + 1)]
+    ax.contourf(
+        g0, g1, out.reshape(g0.shape), levels=np.arange(-0.5, len(colours)), cmap=ListedColormap(colours), alpha=0.25
+    )
     for k, c in enumerate(classes):
         m = y == c
         ax.scatter(X[m, 0], X[m, 1], s=14, color=PALETTE[k % len(PALETTE)], marker=_MARKERS[k % len(_MARKERS)],

@@ -187,8 +187,8 @@ def check_close(
             if worst_at is None or not diff <= worst:
                 worst, worst_at = diff, index
     if bad:
-        where = np.unravel_index(worst_at, exp.shape) if exp.shape else ()
-        where = tuple(int(i) for i in where)
+        assert worst_at is not None  # set together with the first mismatch
+        where = tuple(int(i) for i in np.unravel_index(worst_at, exp.shape)) if exp.shape else ()
         count = f" ({bad} of {exp.size} values differ)" if exp.size > 1 else ""
         _fail(
             f"{name} is not close enough to the expected value{count}.\n"

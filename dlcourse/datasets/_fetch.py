@@ -666,7 +666,7 @@ def read_idx(path: PathLike) -> np.ndarray:
             raise ValueError(f"{path}: IDX header is truncated")
         shape = tuple(int.from_bytes(header[4 * i : 4 * i + 4], "big") for i in range(ndim))
         out = np.empty(shape, dtype=np.uint8)
-        view = memoryview(out).cast("B")
+        view = out.data.cast("B")
         filled = 0
         while filled < len(view):
             n = fh.readinto(view[filled:])
