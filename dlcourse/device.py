@@ -89,11 +89,11 @@ def _cpu_model() -> str:
 
 
 def _parse_meminfo(text: str) -> dict[str, int]:
-    """Bytes of ``MemTotal`` and ``MemAvailable`` from the text of ``/proc/meminfo``.
+    r"""Return the bytes of ``MemTotal`` and ``MemAvailable`` from the text of ``/proc/meminfo``.
 
     Examples
     --------
-    >>> _parse_meminfo("MemTotal:  2048 kB\\nMemFree: 10 kB\\nMemAvailable:  1024 kB\\n")
+    >>> _parse_meminfo("MemTotal:  2048 kB\nMemFree: 10 kB\nMemAvailable:  1024 kB\n")
     {'total_bytes': 2097152, 'available_bytes': 1048576}
     """
     values = {}
