@@ -93,5 +93,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    """The public names, sub-modules included, loaded or not."""
+    """Return the public names, sub-modules included, loaded or not."""
     return __all__

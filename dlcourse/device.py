@@ -112,7 +112,7 @@ def _parse_meminfo(text: str) -> dict[str, int]:
 
 
 def _cgroup_memory_limit() -> int | None:
-    """The container's memory limit in bytes (Binder, Docker, Kubernetes), if one is set."""
+    """Return the container's memory limit in bytes (Binder, Docker, Kubernetes), if one is set."""
     for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
         try:
             text = Path(path).read_text().strip()
@@ -305,6 +305,16 @@ def _gib(n: int | None) -> str:
 def format_report(report: dict[str, Any]) -> str:
     """Render :func:`environment_report` as a short text for people.
 
+    Parameters
+    ----------
+    report : dict
+        What :func:`environment_report` returned.
+
+    Returns
+    -------
+    str
+        A few lines: Python, CPU, memory, packages, accelerators.
+
     Examples
     --------
     >>> from dlcourse.device import environment_report, format_report
@@ -383,7 +393,7 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def best_device(framework: Framework = "torch") -> str:
-    """The fastest device a framework can use here.
+    """Return the fastest device a framework can use here.
 
     Parameters
     ----------
@@ -436,7 +446,7 @@ def _timed(run: Callable[[], Any], finish: Callable[[Any], None], repeats: int, 
 
 
 def _torch_sync(torch: Any, device: Any) -> Callable[[Any], None]:
-    """A function that blocks until all queued work on ``device`` has finished."""
+    """Return a function that blocks until all queued work on ``device`` has finished."""
     if device.type == "cuda":
         return lambda _result: torch.cuda.synchronize(device)
     if device.type == "mps":

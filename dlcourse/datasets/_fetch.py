@@ -285,7 +285,7 @@ def register(dataset: DataSet) -> DataSet:
 
 
 def _mirror_urls(dataset: str, remote: RemoteFile, mirrors: Sequence[str] | str | None) -> list[str]:
-    """The URLs to try, in order: ``mirrors``, else ``DLCOURSE_MIRROR``, else the built-in ones."""
+    """Return the URLs to try, in order: ``mirrors``, else ``DLCOURSE_MIRROR``, else the built-in ones."""
     if mirrors is None:
         mirrors = os.environ.get("DLCOURSE_MIRROR") or None
     if mirrors is None:
@@ -302,7 +302,7 @@ def _mirror_urls(dataset: str, remote: RemoteFile, mirrors: Sequence[str] | str 
 
 
 def _describe_failure(exc: BaseException) -> str:
-    """One short line saying why a download failed (requests' messages are long)."""
+    """Say in one short line why a download failed (requests' messages are long)."""
     import requests
 
     if isinstance(exc, requests.HTTPError) and exc.response is not None:
@@ -321,7 +321,7 @@ def _describe_failure(exc: BaseException) -> str:
 
 
 def _is_transient(exc: BaseException) -> bool:
-    """Whether trying the same URL again later may succeed."""
+    """Return whether trying the same URL again later may succeed."""
     import requests
 
     if isinstance(exc, requests.HTTPError):
@@ -679,7 +679,7 @@ def read_idx(path: PathLike) -> np.ndarray:
 
 
 def _read_idx_images(files: FileGetter, subset: str, *, target_names: Sequence[str], descr: str) -> Bunch:
-    """Reader of the MNIST layout: ``{train,test}_{images,labels}`` IDX files."""
+    """Read the MNIST layout: ``{train,test}_{images,labels}`` IDX files."""
     parts = ["train", "test"] if subset == "all" else [subset]
     images, labels = [], []
     for part in parts:
@@ -717,7 +717,7 @@ def _read_wav(data: bytes, name: str) -> tuple[np.ndarray, int]:
 
 
 def _read_fsdd(files: FileGetter, subset: str) -> Bunch:
-    """Reader of the FSDD archive: WAV files named ``recordings/<digit>_<speaker>_<take>.wav``."""
+    """Read the FSDD archive: WAV files named ``recordings/<digit>_<speaker>_<take>.wav``."""
     archive = files("archive")
     clips = []
     rates = set()
@@ -775,7 +775,7 @@ _IDX_NAMES = {
 
 
 def _idx_files(mirrors: tuple[str, ...], hashes: dict[str, tuple[str, int]]) -> dict[str, RemoteFile]:
-    """The four MNIST-layout files, each at ``<mirror><name>``."""
+    """Return the four MNIST-layout files, each at ``<mirror><name>``."""
     return {
         role: RemoteFile(_IDX_NAMES[role], sha, size, tuple(m + _IDX_NAMES[role] for m in mirrors))
         for role, (sha, size) in hashes.items()
