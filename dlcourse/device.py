@@ -10,7 +10,9 @@ Examples
 >>> report = environment_report(frameworks=False)
 >>> report["cpu"]["logical_cores"] >= 1
 True
->>> print(format_report(report))  # doctest: +SKIP
+>>> print(format_report(report))  # doctest: +ELLIPSIS
+dlcourse environment report
+  Python ...
 """
 
 from __future__ import annotations
