@@ -1,11 +1,7 @@
 """dlcourse: helpers for the interactive deep-learning course.
 
-Importing ``dlcourse`` is cheap: it imports neither PyTorch nor TensorFlow.
-The sub-modules load on first use::
-
-    >>> import dlcourse
-    >>> bunch = dlcourse.datasets.load_mnist_sample()   # doctest: +SKIP
-    >>> dlcourse.seed_everything(0)                      # doctest: +SKIP
+Importing ``dlcourse`` is cheap: it imports neither PyTorch nor TensorFlow, nor even NumPy.
+The sub-modules are attributes of the package and load on first use.
 
 Sub-modules
 -----------
@@ -15,15 +11,30 @@ device     hardware and environment report, best device, CPU-vs-GPU timing
 plotting   colour-blind-safe figures for training curves, images, matrices ...
 quiz       knowledge checks: question files, checking logic and widgets
 seeding    one call that seeds Python, NumPy, PyTorch and TensorFlow
+selfcheck  checks for exercises that say what was expected and what came instead
+weights    small pretrained models that ship with the package
 grading    the instructor's batch autograder (sandboxed nbgrader)
 hub        pretrained transformers from the Hugging Face Hub, with an offline path
+cli        the ``dlcourse`` command line
+
+Examples
+--------
+>>> import dlcourse
+>>> dlcourse.datasets.load_mnist_sample("test").images.shape
+(2000, 28, 28)
+>>> dlcourse.seed_everything(0)  # returns the seed
+0
+>>> dlcourse.selfcheck.check_shape  # doctest: +ELLIPSIS
+<function check_shape at 0x...>
+>>> "selfcheck" in dir(dlcourse)
+True
 """
 
 from __future__ import annotations
 
 import importlib
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
@@ -35,7 +46,10 @@ REPO_URL = "https://github.com/dlcourse/dlcourse"
 # it imports nothing, and a value the user set wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-_SUBMODULES = {
+__all__ = [
+    "REPO_URL",
+    "__version__",
+    "cli",
     "datasets",
     "device",
     "frameworks",
@@ -43,14 +57,32 @@ _SUBMODULES = {
     "hub",
     "plotting",
     "quiz",
+    "seed_everything",
     "seeding",
+    "selfcheck",
     "weights",
-}
+]
+_SUBMODULES = frozenset(__all__) - {"REPO_URL", "__version__", "seed_everything"}
 
-__all__ = sorted(_SUBMODULES | {"seed_everything", "REPO_URL", "__version__"})
+if TYPE_CHECKING:  # type checkers and IDEs see the real modules; at run time they load lazily
+    from . import (
+        cli,
+        datasets,
+        device,
+        frameworks,
+        grading,
+        hub,
+        plotting,
+        quiz,
+        seeding,
+        selfcheck,
+        weights,
+    )
+    from .seeding import seed_everything
 
 
 def __getattr__(name: str) -> Any:
+    """Import a sub-module (or ``seed_everything``) the first time it is used (PEP 562)."""
     if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
     if name == "seed_everything":
@@ -61,4 +93,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
+    """Return the public names, sub-modules included, loaded or not."""
     return __all__

@@ -1,4 +1,4 @@
-"""The ``dlcourse`` command: ``dlcourse doctor``, ``dlcourse data list|path|fetch`` and plug-ins.
+"""The ``dlcourse`` command: ``dlcourse doctor``, ``dlcourse data list|path|fetch|clear`` and plug-ins.
 
 Run ``dlcourse --help`` (or ``python -m dlcourse --help``). Errors print one line,
 ``dlcourse: error: ...``, and exit with status 1; set ``DLCOURSE_DEBUG=1`` to see the
@@ -17,8 +17,8 @@ it cannot run.
 Examples
 --------
 >>> from dlcourse.cli import main
->>> main(["data", "path"])  # doctest: +SKIP
-/home/me/.cache/dlcourse
+>>> main(["data", "path"])  # doctest: +ELLIPSIS
+/...
 0
 """
 
@@ -31,7 +31,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 __all__ = ["PLUGINS", "build_parser", "main"]
 
@@ -93,8 +93,8 @@ def _run_doctor(args: argparse.Namespace) -> int:
 
     report = environment_report(frameworks=not args.no_frameworks)
     if args.benchmark:
-        framework = args.framework or next(
-            (f for f in ("torch", "tensorflow") if available(f)), "numpy"
+        framework: Literal["torch", "tensorflow", "numpy"] = args.framework or (
+            "torch" if available("torch") else "tensorflow" if available("tensorflow") else "numpy"
         )
         report["benchmark"] = compare_cpu_accelerator(n=args.size, framework=framework, verbose=False)
     if args.json:
@@ -116,11 +116,11 @@ def _add_data(subparsers: Any) -> None:
         description="Data shipped with dlcourse works offline; larger data sets are downloaded once "
         "into a cache folder (DLCOURSE_DATA, else a per-user cache) and checked by sha256.",
     )
-    actions = p.add_subparsers(dest="action", metavar="{list,path,fetch}", required=True)
+    actions = p.add_subparsers(dest="action", metavar="{list,path,fetch,clear}", required=True)
     actions.add_parser("list", help="show the shipped and the downloadable data sets, with licences")
     actions.add_parser("path", help="print the cache folder")
     fetch = actions.add_parser("fetch", help="download a data set into the cache")
-    fetch.add_argument("name", help="mnist, fashion_mnist or spoken_digits")
+    fetch.add_argument("name", help="a downloadable data set ('dlcourse data list' shows them)")
     fetch.add_argument("--subset", choices=["all", "train", "test"], default="all")
     fetch.add_argument("--data-home", help="cache folder (default: DLCOURSE_DATA or the per-user cache)")
     fetch.add_argument(
@@ -129,6 +129,9 @@ def _add_data(subparsers: Any) -> None:
         help="base URL of a mirror to use instead of the built-in ones (repeatable; 'default' = built-in)",
     )
     fetch.add_argument("--no-progress", action="store_true", help="no progress bar")
+    clear = actions.add_parser("clear", help="delete downloaded data sets from the cache")
+    clear.add_argument("name", nargs="?", help="only this data set (default: every downloaded one)")
+    clear.add_argument("--data-home", help="cache folder (default: DLCOURSE_DATA or the per-user cache)")
     p.set_defaults(func=_run_data)
 
 
@@ -143,15 +146,16 @@ def _run_data(args: argparse.Namespace) -> int:
         print(get_data_home())
     elif args.action == "list":
         _data_list()
+    elif args.action == "clear":
+        _data_clear(args)
     else:
         _data_fetch(args)
     return 0
 
 
 def _data_list() -> None:
-    from .datasets import get_data_home
+    from .datasets import DATASETS, get_data_home
     from .datasets._base import DATA_DIR, PACKAGE_FILES
-    from .datasets._fetch import DATASETS, REGISTRY
 
     print("Shipped with dlcourse (work offline):")
     for name in PACKAGE_FILES:
@@ -161,28 +165,36 @@ def _data_list() -> None:
         print(f"  {loader:<22} {size:>8}  {what}; {licence}")
     home = get_data_home()
     print("\nDownloadable (once; sha256-checked on every use):  dlcourse data fetch NAME")
-    for key, info in DATASETS.items():
-        files = REGISTRY[key].values()
-        known = [f.size for f in files]
-        size = _size(sum(known)) if all(known) else "~16 MB"
-        cached = all((home / key / f.name).exists() for f in files)
+    for key, dataset in DATASETS.items():
+        size = _size(dataset.size) if dataset.size else "size ?"
+        cached = all((home / key / f.name).exists() for f in dataset.files.values())
         state = "downloaded" if cached else "not downloaded"
-        print(f"  {key:<14} {size:>8}  {state:<14}  {info['title']}; {info['licence']}")
+        print(f"  {key:<14} {size:>8}  {state:<14}  {dataset.title}; {dataset.licence}")
     print(f"\nCache folder: {home}  (set DLCOURSE_DATA to change it)")
     mirror = os.environ.get("DLCOURSE_MIRROR")
     print(f"Mirrors: DLCOURSE_MIRROR={mirror}" if mirror else "Mirrors: built-in (set DLCOURSE_MIRROR to use others)")
 
 
 def _data_fetch(args: argparse.Namespace) -> None:
-    from .datasets import _fetch
+    from .datasets import fetch, get_data_home
 
     name = args.name.replace("-", "_").lower()
-    if name not in _fetch.DATASETS:
-        raise ValueError(f"unknown data set {args.name!r}; choose one of: {', '.join(_fetch.DATASETS)}")
-    function = getattr(_fetch, _fetch.DATASETS[name]["function"])
-    bunch = function(args.subset, data_home=args.data_home, progress=not args.no_progress, mirrors=args.mirror)
-    folder = _fetch.get_data_home(args.data_home) / name
-    print(f"{name} ({args.subset}): {len(bunch.target)} examples, cached in {folder}")
+    _, target = fetch(
+        name, args.subset, data_home=args.data_home, return_X_y=True, progress=not args.no_progress, mirrors=args.mirror
+    )
+    folder = get_data_home(args.data_home) / name
+    print(f"{name} ({args.subset}): {len(target)} examples, cached in {folder}")
+
+
+def _data_clear(args: argparse.Namespace) -> None:
+    from .datasets import clear_data_home, get_data_home
+
+    name = args.name.replace("-", "_").lower() if args.name else None
+    removed = clear_data_home(data_home=args.data_home, dataset=name)
+    for folder in removed:
+        print(f"removed {folder}")
+    if not removed:
+        print(f"nothing to remove in {get_data_home(args.data_home)}")
 
 
 # --------------------------------------------------------------------------- main
@@ -209,7 +221,17 @@ def _add_plugin(subparsers: Any, command: str, module_name: str) -> None:
 
 
 def build_parser(commands: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    """The argument parser; plug-ins are loaded for ``commands`` (None: all of them).
+    """Return the argument parser; plug-ins are loaded for ``commands`` (None: all of them).
+
+    Parameters
+    ----------
+    commands : sequence of str, optional
+        The plug-in commands to load (an empty list loads none, which is fast).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser of ``dlcourse``.
 
     Examples
     --------
@@ -235,7 +257,28 @@ def build_parser(commands: Sequence[str] | None = None) -> argparse.ArgumentPars
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``dlcourse`` command line; return the exit status."""
+    """Run the ``dlcourse`` command line; return the exit status.
+
+    Errors print one line on stderr (``dlcourse: error: ...``) and give status 1; set
+    ``DLCOURSE_DEBUG=1`` to see the traceback instead.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments; default ``sys.argv[1:]``.
+
+    Returns
+    -------
+    int
+        0 on success, 1 on an error, 2 for wrong usage.
+
+    Examples
+    --------
+    >>> from dlcourse.cli import main
+    >>> main(["data", "path"])  # doctest: +ELLIPSIS
+    /...
+    0
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     # Import a plug-in only when its command, or the full help, is asked for.
     first = next((a for a in argv if not a.startswith("-")), None)

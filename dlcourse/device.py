@@ -10,7 +10,9 @@ Examples
 >>> report = environment_report(frameworks=False)
 >>> report["cpu"]["logical_cores"] >= 1
 True
->>> print(format_report(report))  # doctest: +SKIP
+>>> print(format_report(report))  # doctest: +ELLIPSIS
+dlcourse environment report
+  Python ...
 """
 
 from __future__ import annotations
@@ -89,11 +91,11 @@ def _cpu_model() -> str:
 
 
 def _parse_meminfo(text: str) -> dict[str, int]:
-    """Bytes of ``MemTotal`` and ``MemAvailable`` from the text of ``/proc/meminfo``.
+    r"""Return the bytes of ``MemTotal`` and ``MemAvailable`` from the text of ``/proc/meminfo``.
 
     Examples
     --------
-    >>> _parse_meminfo("MemTotal:  2048 kB\\nMemFree: 10 kB\\nMemAvailable:  1024 kB\\n")
+    >>> _parse_meminfo("MemTotal:  2048 kB\nMemFree: 10 kB\nMemAvailable:  1024 kB\n")
     {'total_bytes': 2097152, 'available_bytes': 1048576}
     """
     values = {}
@@ -112,7 +114,7 @@ def _parse_meminfo(text: str) -> dict[str, int]:
 
 
 def _cgroup_memory_limit() -> int | None:
-    """The container's memory limit in bytes (Binder, Docker, Kubernetes), if one is set."""
+    """Return the container's memory limit in bytes (Binder, Docker, Kubernetes), if one is set."""
     for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
         try:
             text = Path(path).read_text().strip()
@@ -160,7 +162,8 @@ def _windows_memory() -> dict[str, int]:
     status = MemoryStatusEx()
     status.dwLength = ctypes.sizeof(MemoryStatusEx)
     try:
-        if ctypes.windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):
+        windll = getattr(ctypes, "windll", None)  # Windows only
+        if windll is not None and windll.kernel32.GlobalMemoryStatusEx(ctypes.byref(status)):
             return {"total_bytes": status.ullTotalPhys, "available_bytes": status.ullAvailPhys}
     except (AttributeError, OSError):
         pass
@@ -304,6 +307,16 @@ def _gib(n: int | None) -> str:
 def format_report(report: dict[str, Any]) -> str:
     """Render :func:`environment_report` as a short text for people.
 
+    Parameters
+    ----------
+    report : dict
+        What :func:`environment_report` returned.
+
+    Returns
+    -------
+    str
+        A few lines: Python, CPU, memory, packages, accelerators.
+
     Examples
     --------
     >>> from dlcourse.device import environment_report, format_report
@@ -382,7 +395,7 @@ def format_report(report: dict[str, Any]) -> str:
 
 
 def best_device(framework: Framework = "torch") -> str:
-    """The fastest device a framework can use here.
+    """Return the fastest device a framework can use here.
 
     Parameters
     ----------
@@ -435,7 +448,7 @@ def _timed(run: Callable[[], Any], finish: Callable[[Any], None], repeats: int, 
 
 
 def _torch_sync(torch: Any, device: Any) -> Callable[[Any], None]:
-    """A function that blocks until all queued work on ``device`` has finished."""
+    """Return a function that blocks until all queued work on ``device`` has finished."""
     if device.type == "cuda":
         return lambda _result: torch.cuda.synchronize(device)
     if device.type == "mps":

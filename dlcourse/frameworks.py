@@ -41,6 +41,16 @@ class MissingFrameworkError(ImportError):
 def available(name: str) -> bool:
     """Return whether the package ``name`` can be imported, without importing it.
 
+    Parameters
+    ----------
+    name : str
+        An import name such as ``"torch"`` (a dotted name's parent is imported).
+
+    Returns
+    -------
+    bool
+        True when the package is installed.
+
     Examples
     --------
     >>> from dlcourse.frameworks import available
@@ -99,10 +109,56 @@ def require(name: str, purpose: str | None = None) -> ModuleType:
 
 
 def require_torch(purpose: str | None = None) -> ModuleType:
-    """Import and return :mod:`torch`; see :func:`require`."""
+    """Import and return :mod:`torch`; see :func:`require`.
+
+    Parameters
+    ----------
+    purpose : str, optional
+        What the caller wanted to do; it is named in the error message.
+
+    Returns
+    -------
+    module
+        :mod:`torch`.
+
+    Raises
+    ------
+    MissingFrameworkError
+        When PyTorch is not installed, with the command that installs it.
+
+    Examples
+    --------
+    >>> from dlcourse.frameworks import require_torch
+    >>> torch = require_torch("build a tensor")
+    >>> torch.zeros(2).shape
+    torch.Size([2])
+    """
     return require("torch", purpose)
 
 
 def require_tensorflow(purpose: str | None = None) -> ModuleType:
-    """Import and return :mod:`tensorflow` with its C++ logs quietened; see :func:`require`."""
+    """Import and return :mod:`tensorflow` with its C++ logs quietened; see :func:`require`.
+
+    Parameters
+    ----------
+    purpose : str, optional
+        What the caller wanted to do; it is named in the error message.
+
+    Returns
+    -------
+    module
+        :mod:`tensorflow`.
+
+    Raises
+    ------
+    MissingFrameworkError
+        When TensorFlow is not installed, with the command that installs it.
+
+    Examples
+    --------
+    >>> from dlcourse.frameworks import require_tensorflow
+    >>> tf = require_tensorflow("build a tensor")
+    >>> tuple(tf.zeros(2).shape)
+    (2,)
+    """
     return require("tensorflow", purpose)

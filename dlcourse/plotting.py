@@ -6,19 +6,38 @@ Okabe-Ito palette, which stays distinguishable with the common colour-vision
 deficiencies; lines also differ by style and marker where several are drawn.
 Each function sets a title and axis labels; give the figure a one-line text description
 for screen-reader users with :func:`describe`.
+
+The course style is a matplotlib style file shipped with the package (:data:`STYLE`,
+also reachable by the name ``"dlcourse.course"``): use it for some figures with
+``plt.style.context(...)``, or for all of them with :func:`use_style`.
+
+Examples
+--------
+>>> import matplotlib.pyplot as plt
+>>> from dlcourse.plotting import STYLE, plot_history
+>>> with plt.style.context(STYLE):
+...     fig = plot_history({"loss": [0.9, 0.4]})
+>>> fig.axes[0].get_xlabel()
+'epoch'
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = [
     "PALETTE",
     "CMAP",
     "DIVERGING_CMAP",
+    "STYLE",
     "use_style",
     "describe",
     "plot_history",
@@ -37,48 +56,60 @@ CMAP = "viridis"
 DIVERGING_CMAP = "PuOr"
 _LINESTYLES = ["-", "--", "-.", ":"]
 _MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+#: Path of the course's matplotlib style file (:data:`PALETTE` as colour cycle, a light grid,
+#: no top and right spines); ``plt.style.context(STYLE)`` or ``plt.style.use("dlcourse.course")``.
+STYLE = str(Path(__file__).with_name("course.mplstyle"))
 
 
 def use_style() -> None:
-    """Apply the course style (palette, sizes, grid) to all later matplotlib figures.
+    """Apply the course style (:data:`STYLE`) to all later matplotlib figures.
+
+    The same as ``matplotlib.pyplot.style.use(STYLE)``; to style only some figures, use
+    ``with plt.style.context(STYLE):`` instead.
 
     Examples
     --------
-    >>> from dlcourse.plotting import use_style
-    >>> use_style()
+    >>> import matplotlib as mpl
+    >>> from dlcourse.plotting import PALETTE, use_style
+    >>> with mpl.rc_context():  # here only, to leave the doctest session as it was
+    ...     use_style()
+    ...     mpl.rcParams["axes.prop_cycle"].by_key()["color"] == PALETTE
+    True
     """
-    import matplotlib as mpl
-    from cycler import cycler
+    import matplotlib.style
 
-    mpl.rcParams.update(
-        {
-            "axes.prop_cycle": cycler(color=PALETTE),
-            "image.cmap": CMAP,
-            "figure.figsize": (6.4, 4.0),
-            "figure.dpi": 100,
-            "axes.grid": True,
-            "grid.alpha": 0.3,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "font.size": 11,
-            "axes.titlesize": 12,
-            "legend.frameon": False,
-        }
-    )
+    matplotlib.style.use(STYLE)
 
 
-def _plt():
+def _plt() -> Any:
     import matplotlib.pyplot as plt
 
     return plt
 
 
-def describe(fig: Any, text: str) -> Any:
+def describe(fig: Figure, text: str) -> Figure:
     """Attach a one-line text description to a figure, for screen readers.
 
     The description is stored as the figure's label and printed, so it is in the
     notebook's text output next to the image (screen readers read it) and in the
     saved file's metadata.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure to describe.
+    text : str
+        What the figure shows, in one sentence (the finding, not just the axes).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``fig``, so that ``describe(plot_history(h), "...")`` can be chained.
+
+    Raises
+    ------
+    ValueError
+        When ``text`` is empty.
 
     Examples
     --------
@@ -111,7 +142,7 @@ def _history_dict(history: Any) -> dict[str, Sequence[float]]:
 
 def plot_history(
     history: Any, metrics: Sequence[str] | None = None, title: str = "Training curves"
-) -> Any:
+) -> Figure:
     """Plot training (solid) and validation (dashed) curves per metric.
 
     Parameters
@@ -120,10 +151,13 @@ def plot_history(
         ``{"loss": [...], "val_loss": [...], "accuracy": [...], ...}``.
     metrics : list of str, optional
         Base metric names (``"loss"``, ``"accuracy"``); default: all found.
+    title : str, default "Training curves"
+        The figure's title.
 
     Returns
     -------
     matplotlib.figure.Figure
+        One panel per metric.
 
     Examples
     --------
@@ -164,14 +198,32 @@ def image_grid(
     title: str = "Images",
     cmap: str = "gray",
     size: float = 1.2,
-) -> Any:
+) -> Figure:
     """Show images in a grid, with their labels and, optionally, predictions.
 
     Wrong predictions are marked with "✘" in the caption (not by colour alone).
 
     Parameters
     ----------
-    images : array, shape (n, h, w), (n, h, w, c) or (n, c, h, w) with c in {1, 3}
+    images : array-like, shape (n, h, w), (n, h, w, c) or (n, c, h, w) with c in {1, 3}
+        The images; channels-first arrays (PyTorch) are transposed.
+    labels : sequence, optional
+        The true label of each image, shown as its caption.
+    predictions : sequence, optional
+        Predicted labels, shown as ``label→prediction``; wrong ones end in "✘".
+    ncols : int, default 8
+        Images per row.
+    title : str, default "Images"
+        The figure's title.
+    cmap : str, default "gray"
+        Colour map for one-channel images.
+    size : float, default 1.2
+        Width and height of one image, in inches.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per image.
 
     Examples
     --------
@@ -216,41 +268,61 @@ def image_grid(
 
 def plot_confusion_matrix(
     y_true: Any, y_pred: Any, labels: Sequence[Any] | None = None, normalize: bool = False, title: str = "Confusion matrix"
-) -> Any:
+) -> Figure:
     """Plot a confusion matrix with the count (or row fraction) in every cell.
+
+    Drawn by scikit-learn's :class:`~sklearn.metrics.ConfusionMatrixDisplay`, in the
+    course's colour map and with the course's axis labels.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n,)
+        The true classes.
+    y_pred : array-like of shape (n,)
+        The predicted classes.
+    labels : sequence of str, optional
+        Display names of the classes, in sorted class order; default: the classes
+        themselves (every class found in ``y_true`` or ``y_pred``).
+    normalize : bool, default False
+        Show the fraction of each true class (rows sum to 1) instead of counts.
+    title : str, default "Confusion matrix"
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The matrix and its colour bar; rows are true classes, columns predictions.
 
     Examples
     --------
-    >>> import matplotlib; matplotlib.use("Agg")
     >>> from dlcourse.plotting import plot_confusion_matrix
-    >>> fig = plot_confusion_matrix([0, 1, 1], [0, 1, 0])
-    >>> fig.axes[0].get_xlabel()
-    'predicted class'
+    >>> fig = plot_confusion_matrix([0, 1, 1], [0, 1, 0], labels=["cat", "dog"])
+    >>> fig.axes[0].get_xlabel(), [t.get_text() for t in fig.axes[0].texts]
+    ('predicted class', ['1', '0', '1', '1'])
     """
+    from sklearn.metrics import ConfusionMatrixDisplay
+
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true and y_pred differ in shape: {y_true.shape} vs {y_pred.shape}")
-    classes = np.unique(np.concatenate([y_true, y_pred]))
-    k = len(classes)
-    index = {c: i for i, c in enumerate(classes)}
-    cm = np.zeros((k, k))
-    for t, p in zip(y_true, y_pred):
-        cm[index[t], index[p]] += 1
-    if normalize:
-        cm = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1)
-    names = list(labels) if labels is not None else [str(c) for c in classes]
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(0.5 * k + 2.5, 0.5 * k + 2))
-    im = ax.imshow(cm, cmap=CMAP)
+    k = len(np.unique(np.concatenate([y_true, y_pred])))
+    if labels is not None and len(labels) != k:
+        raise ValueError(f"labels names {len(labels)} classes, but y_true and y_pred hold {k}")
+    fig, ax = _plt().subplots(figsize=(0.5 * k + 2.5, 0.5 * k + 2))
+    names = [str(n) for n in labels] if labels is not None else None
+    display = ConfusionMatrixDisplay.from_predictions(
+        y_true,
+        y_pred,
+        display_labels=names,
+        normalize="true" if normalize else None,
+        values_format=".2f" if normalize else "d",
+        cmap=CMAP,
+        ax=ax,
+        text_kw={"fontsize": 8},
+        xticks_rotation=45 if names and max(len(n) for n in names) > 2 else "horizontal",
+    )
+    display.im_.colorbar.set_label("fraction of true class" if normalize else "count")
     ax.grid(False)
-    fig.colorbar(im, ax=ax, label="fraction of true class" if normalize else "count")
-    ax.set_xticks(range(k), names, rotation=45 if max(len(n) for n in names) > 2 else 0)
-    ax.set_yticks(range(k), names)
-    thresh = cm.max() / 2 if cm.size else 0
-    for i in range(k):
-        for j in range(k):
-            ax.text(j, i, f"{cm[i, j]:.2f}" if normalize else f"{int(cm[i, j])}", ha="center", va="center",
-                    color="black" if cm[i, j] > thresh else "white", fontsize=8)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title(title)
@@ -262,10 +334,10 @@ def plot_decision_boundary(
     predict: Callable[[np.ndarray], Any],
     X: Any,
     y: Any,
-    ax: Any = None,
+    ax: Axes | None = None,
     resolution: int = 200,
     title: str = "Decision boundary",
-) -> Any:
+) -> Axes:
     """Colour the plane by a model's predicted class and overlay the data points.
 
     Parameters
@@ -274,10 +346,21 @@ def plot_decision_boundary(
         Maps an ``(n, 2)`` float32 array to class labels ``(n,)`` or class
         probabilities ``(n, k)`` (or ``(n,)``/``(n, 1)`` probabilities of class 1).
         Wrap a framework model, e.g. ``lambda a: model(torch.tensor(a)).argmax(1)``.
+    X : array-like of shape (n, 2)
+        The data points.
+    y : array-like of shape (n,)
+        Their classes (one colour and marker per class).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default: a new figure.
+    resolution : int, default 200
+        Grid points per axis at which ``predict`` is evaluated.
+    title : str, default "Decision boundary"
+        The axes' title.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes drawn into.
 
     Examples
     --------
@@ -309,8 +392,10 @@ def plot_decision_boundary(
     classes = np.unique(y)
     from matplotlib.colors import ListedColormap
 
-    cmap = ListedColormap(PALETTE[: max(len(classes), int(out.max()) + 1)])
-    ax.contourf(g0, g1, out.reshape(g0.shape), levels=np.arange(-0.5, len(cmap.colors)), cmap=cmap, alpha=0.25)
+    colours = PALETTE[: max(len(classes), int(out.max()) + 1)]
+    ax.contourf(
+        g0, g1, out.reshape(g0.shape), levels=np.arange(-0.5, len(colours)), cmap=ListedColormap(colours), alpha=0.25
+    )
     for k, c in enumerate(classes):
         m = y == c
         ax.scatter(X[m, 0], X[m, 1], s=14, color=PALETTE[k % len(PALETTE)], marker=_MARKERS[k % len(_MARKERS)],
@@ -327,8 +412,24 @@ def plot_function(
     derivatives: Mapping[str, Callable[[np.ndarray], np.ndarray]] | None = None,
     x: np.ndarray | None = None,
     title: str = "Functions and their derivatives",
-) -> Any:
+) -> Figure:
     """Plot functions (left) and, optionally, their derivatives (right).
+
+    Parameters
+    ----------
+    functions : mapping of str to callable
+        Name -> function of a NumPy array.
+    derivatives : mapping of str to callable, optional
+        Name -> derivative; drawn in a second panel.
+    x : array-like, optional
+        Where to evaluate them; default 401 points from -5 to 5.
+    title : str, default "Functions and their derivatives"
+        The figure's title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One or two panels, titled "function" and "derivative".
 
     Examples
     --------
@@ -362,10 +463,28 @@ def plot_attention(
     weights: Any,
     x_labels: Sequence[str] | None = None,
     y_labels: Sequence[str] | None = None,
-    ax: Any = None,
+    ax: Axes | None = None,
     title: str = "Attention weights",
-) -> Any:
+) -> Axes:
     """Draw an attention matrix (queries as rows, keys as columns).
+
+    Parameters
+    ----------
+    weights : array-like or tensor of shape (queries, keys)
+        Attention weights (a PyTorch tensor is detached and moved to the CPU).
+    x_labels : sequence of str, optional
+        Names of the keys (columns), for example tokens.
+    y_labels : sequence of str, optional
+        Names of the queries (rows).
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; default: a new figure.
+    title : str, default "Attention weights"
+        The axes' title.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn into, with a colour bar.
 
     Examples
     --------
@@ -401,6 +520,17 @@ class LivePlot:
     In Jupyter it updates one output area; elsewhere (scripts, nbval) it draws once
     when :meth:`close` is called, so tests stay fast.
 
+    Parameters
+    ----------
+    metrics : sequence of str
+        The names of the values :meth:`update` will receive.
+    title : str, default "Training"
+        The axes' title.
+    xlabel : str, default "step"
+        Label of the x axis (one point per :meth:`update`).
+    every : int, default 1
+        Redraw every ``every`` updates (redrawing costs time).
+
     Examples
     --------
     >>> import matplotlib; matplotlib.use("Agg")
@@ -419,8 +549,9 @@ class LivePlot:
         self.xlabel = xlabel
         self.every = max(1, int(every))
         self.history: dict[str, list[float]] = {m: [] for m in self.metrics}
-        self._handle = None
-        self._fig = None
+        self._handle: Any = None
+        self._fig: Figure | None = None
+        self._ax: Axes | None = None
         self._interactive = self._in_kernel()
 
     @staticmethod
@@ -430,7 +561,13 @@ class LivePlot:
         return _in_kernel()
 
     def update(self, **values: float) -> None:
-        """Record one value per metric and redraw every ``every`` calls."""
+        """Record one value per metric and redraw every ``every`` calls.
+
+        Parameters
+        ----------
+        **values : float
+            ``metric=value`` for some or all of the tracked metrics.
+        """
         unknown = set(values) - set(self.metrics)
         if unknown:
             raise KeyError(f"LivePlot tracks {self.metrics}; got unknown metric(s) {sorted(unknown)}")
@@ -440,11 +577,10 @@ class LivePlot:
         if self._interactive and n % self.every == 0:
             self._draw(live=True)
 
-    def _draw(self, live: bool) -> Any:
-        plt = _plt()
-        if self._fig is None:
-            self._fig, self._ax = plt.subplots(figsize=(6, 3.5))
-        ax = self._ax
+    def _draw(self, live: bool) -> Figure:
+        if self._fig is None or self._ax is None:
+            self._fig, self._ax = _plt().subplots(figsize=(6, 3.5))
+        fig, ax = self._fig, self._ax
         ax.clear()
         for k, m in enumerate(self.metrics):
             ys = self.history[m]
@@ -458,13 +594,19 @@ class LivePlot:
             from IPython.display import display
 
             if self._handle is None:
-                self._handle = display(self._fig, display_id=True)
+                self._handle = display(fig, display_id=True)
             else:
-                self._handle.update(self._fig)
-        return self._fig
+                self._handle.update(fig)
+        return fig
 
-    def close(self) -> Any:
-        """Draw the final state, close the live view, and return the figure."""
+    def close(self) -> Figure:
+        """Draw the final state, close the live view, and return the figure.
+
+        Returns
+        -------
+        matplotlib.figure.Figure
+            The final plot (closed in pyplot, so it is not shown twice).
+        """
         fig = self._draw(live=self._interactive)
         _plt().close(fig)
         return fig

@@ -71,11 +71,32 @@ def _from_notebook(obj: Any) -> bool:
 def to_numpy(value: Any, name: str = "the result") -> np.ndarray:
     """Convert a NumPy array, number, list, PyTorch tensor or TensorFlow tensor to float64.
 
+    Parameters
+    ----------
+    value : array-like or tensor
+        What the learner's code returned.
+    name : str, default "the result"
+        What to call it in an error message.
+
+    Returns
+    -------
+    numpy.ndarray
+        A float64 copy (a plain ``ndarray``, never a subclass).
+
     Raises
     ------
     AssertionError
         When ``value`` cannot be read as numbers (None, a string, an object of the
         notebook's own making ...), with a message that says what came back instead.
+
+    Examples
+    --------
+    >>> to_numpy([1, 2])
+    array([1., 2.])
+    >>> to_numpy(None, "forward(x)")
+    Traceback (most recent call last):
+    ...
+    AssertionError: forward(x) is None: did the function forget to `return` its result?
     """
     if value is None:
         raise AssertionError(f"{name} is None: did the function forget to `return` its result?")
@@ -125,7 +146,28 @@ def _fail(message: str, hint: str = "") -> None:
 def check(condition: Any, message: str, hint: str = "") -> None:
     """Fail with ``message`` (and ``hint``) unless ``condition`` is true.
 
+    Parameters
+    ----------
+    condition : bool
+        Must be ``True`` (or a NumPy ``True``); a truthy non-boolean such as a non-empty
+        list does not pass, so a check cannot be fooled by returning an object.
+    message : str
+        What is wrong when the condition is false.
+    hint : str, optional
+        A line that helps to fix it.
+
+    Raises
+    ------
+    AssertionError
+        With ``message`` and ``hint``, when the condition is not true.
+
+    Examples
+    --------
     >>> check(1 + 1 == 2, "arithmetic is broken")
+    >>> check([0], "a list is not a boolean")
+    Traceback (most recent call last):
+    ...
+    AssertionError: a list is not a boolean
     """
     if not (condition is True or (isinstance(condition, np.bool_) and bool(condition))):
         _fail(message, hint)
@@ -134,6 +176,24 @@ def check(condition: Any, message: str, hint: str = "") -> None:
 def check_shape(got: Any, shape: Iterable[int], name: str = "the result", hint: str = "") -> None:
     """Check that ``got`` is an array (or tensor) of exactly ``shape``.
 
+    Parameters
+    ----------
+    got : array-like or tensor
+        The learner's result.
+    shape : iterable of int
+        The expected shape.
+    name : str, default "the result"
+        What to call ``got`` in the message.
+    hint : str, optional
+        A line that helps to fix it.
+
+    Raises
+    ------
+    AssertionError
+        When the shapes differ, naming both.
+
+    Examples
+    --------
     >>> check_shape(np.zeros((2, 3)), (2, 3), "weights")
     >>> check_shape(np.zeros((3, 2)), (2, 3), "weights", hint="W has one row per input")
     Traceback (most recent call last):
@@ -167,6 +227,37 @@ def check_close(
     error worth hearing about). NaN never matches a number. The comparison is
     ``|got - expected| <= atol + rtol * |expected|``, as in :func:`numpy.isclose`, done in
     plain Python.
+
+    Parameters
+    ----------
+    got : array-like or tensor
+        The learner's result.
+    expected : array-like
+        The reference value.
+    name : str, default "the result"
+        What to call ``got`` in the message.
+    hint : str, optional
+        A line that helps to fix it.
+    rtol : float, default 1e-5
+        Relative tolerance.
+    atol : float, default 1e-8
+        Absolute tolerance.
+
+    Raises
+    ------
+    AssertionError
+        Naming how many values differ and the largest difference, and where.
+
+    Examples
+    --------
+    >>> check_close([0.1 + 0.2], [0.3], "the sum")
+    >>> check_close([1.0, 2.0], [1.0, 2.5], "the means", atol=0.1)
+    Traceback (most recent call last):
+    ...
+    AssertionError: the means is not close enough to the expected value (1 of 2 values differ).
+      expected: [1, 2.5]
+      got:      [1, 2]
+      largest difference: 0.5 at index (1,) (allowed: 1e-05 relative + 0.1 absolute)
     """
     exp = to_numpy(expected, "the expected value")
     arr = to_numpy(got, name)
@@ -187,8 +278,8 @@ def check_close(
             if worst_at is None or not diff <= worst:
                 worst, worst_at = diff, index
     if bad:
-        where = np.unravel_index(worst_at, exp.shape) if exp.shape else ()
-        where = tuple(int(i) for i in where)
+        assert worst_at is not None  # set together with the first mismatch
+        where = tuple(int(i) for i in np.unravel_index(worst_at, exp.shape)) if exp.shape else ()
         count = f" ({bad} of {exp.size} values differ)" if exp.size > 1 else ""
         _fail(
             f"{name} is not close enough to the expected value{count}.\n"
@@ -202,6 +293,25 @@ def check_close(
 def check_equal(got: Any, expected: Any, name: str = "the result", hint: str = "") -> None:
     """Check exact equality: numbers, strings, tuples, or arrays (same shape, same values).
 
+    Parameters
+    ----------
+    got : object
+        The learner's result.
+    expected : object
+        The reference value; a string, bytes, bool, None, or a non-numeric tuple or dict
+        is compared as a Python value (same type), anything else as an array.
+    name : str, default "the result"
+        What to call ``got`` in the message.
+    hint : str, optional
+        A line that helps to fix it.
+
+    Raises
+    ------
+    AssertionError
+        Naming the first difference.
+
+    Examples
+    --------
     >>> check_equal(3, 3, "output size")
     >>> check_equal(np.array([1, 0]), [1, 1], "predictions")
     Traceback (most recent call last):
@@ -242,6 +352,24 @@ def _is_numeric_sequence(value: Any) -> bool:
 def check_at_least(got: Any, minimum: float, name: str = "the result", hint: str = "") -> None:
     """Check that a single number (an accuracy, say) is at least ``minimum``.
 
+    Parameters
+    ----------
+    got : float, 0-d array or tensor
+        The learner's number.
+    minimum : float
+        The least acceptable value (NaN never passes).
+    name : str, default "the result"
+        What to call ``got`` in the message.
+    hint : str, optional
+        A line that helps to fix it.
+
+    Raises
+    ------
+    AssertionError
+        When ``got`` is not one number or is below ``minimum``.
+
+    Examples
+    --------
     >>> check_at_least(0.97, 0.95, "test accuracy")
     >>> check_at_least(0.50, 0.95, "test accuracy", hint="train for longer")
     Traceback (most recent call last):
@@ -265,6 +393,29 @@ def check_raises(
 ) -> BaseException:
     """Check that calling ``function()`` raises ``exception``; return the exception.
 
+    Parameters
+    ----------
+    function : callable
+        Called with no arguments (wrap a call in ``lambda: ...``).
+    exception : exception class or tuple of them, default Exception
+        What it must raise.
+    name : str, default "the call"
+        What to call the call in the message.
+    hint : str, optional
+        A line that helps to fix it.
+
+    Returns
+    -------
+    BaseException
+        The exception raised, to check its message.
+
+    Raises
+    ------
+    AssertionError
+        When the call returns, or raises another kind of exception.
+
+    Examples
+    --------
     >>> check_raises(lambda: int("x"), ValueError, "int('x')")
     ValueError("invalid literal for int() with base 10: 'x'")
     >>> check_raises(lambda: 1, ValueError, "f(-1)", hint="reject negative sizes")
@@ -290,7 +441,35 @@ def check_no_warnings(function: Callable[[], Any], name: str = "the call", hint:
     NumPy's floating-point errors are raised for the duration of the call
     (``numpy.errstate(over="raise", invalid="raise", divide="raise")``), so a computation
     that overflows fails here even when the notebook told NumPy to stay silent.
-    Returns what ``function()`` returned.
+
+    Parameters
+    ----------
+    function : callable
+        Called with no arguments (wrap a call in ``lambda: ...``).
+    name : str, default "the call"
+        What to call the call in the message.
+    hint : str, optional
+        A line that helps to fix it.
+
+    Returns
+    -------
+    object
+        What ``function()`` returned.
+
+    Raises
+    ------
+    AssertionError
+        Naming the first warning or the floating-point error.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(float(check_no_warnings(lambda: np.exp(1.0), "exp(1)")), 3)
+    2.718
+    >>> check_no_warnings(lambda: np.exp(np.array(1000.0)), "exp(1000)")
+    Traceback (most recent call last):
+    ...
+    AssertionError: exp(1000) overflowed or produced an invalid value: FloatingPointError: overflow encountered in exp
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -365,6 +544,21 @@ def fair_play(namespace: dict[str, Any] | None = None) -> None:
     ----------
     namespace : dict, optional
         The notebook's global namespace (``globals()`` in a cell).
+
+    Raises
+    ------
+    AssertionError
+        Listing the changes found.
+
+    Examples
+    --------
+    >>> fair_play({"np": np, "my_helper": len})
+    >>> fair_play({"np": math})
+    Traceback (most recent call last):
+    ...
+    AssertionError: The grader found notebook code that changes how tests run:
+      - `np` in the notebook is not NumPy
+    Hint: tests need NumPy, the frameworks and Python's built-ins as they ship; remove these changes.
     """
     problems: list[str] = []
     for modname in WATCHED_MODULES:
@@ -433,6 +627,17 @@ class Parts:
     anything written to stderr as a failed cell). Check for warnings explicitly with
     :func:`check_no_warnings` where that is the point.
 
+    Attributes
+    ----------
+    score : float
+        Points earned so far.
+    total : float
+        Points at stake so far.
+    report : list of str
+        One line per part, ``"[earned/points] what: why"``.
+
+    Examples
+    --------
     >>> parts = Parts()
     >>> with parts.part(2, "adds"):
     ...     check(1 + 1 == 2, "no")
@@ -452,6 +657,30 @@ class Parts:
 
     @contextmanager
     def part(self, points: float, what: str) -> Iterator[None]:
+        """Run the checks of one part in a ``with`` block; a failure costs only its points.
+
+        Parameters
+        ----------
+        points : float
+            What the part is worth.
+        what : str
+            What it tests, shown in the report.
+
+        Yields
+        ------
+        None
+            The checks run inside the block.
+
+        Examples
+        --------
+        >>> parts = Parts()
+        >>> with parts.part(1, "division"):
+        ...     1 / 0
+        ✘ division (0/1):
+            ZeroDivisionError: division by zero
+        >>> parts.report
+        ['[0/1] division: ZeroDivisionError: division by zero']
+        """
         self.total += points
         ok = False
         try:
@@ -471,7 +700,27 @@ class Parts:
             sys.stdout.write(f"✔ {what} ({points:g}/{points:g})\n")
 
     def award(self, earned: float, points: float, what: str, note: str = "") -> None:
-        """Record ``earned`` out of ``points`` directly (for answers worth a fraction)."""
+        """Record ``earned`` out of ``points`` directly (for answers worth a fraction).
+
+        Parameters
+        ----------
+        earned : float
+            Points earned, clipped to ``[0, points]``.
+        points : float
+            What the part is worth.
+        what : str
+            What it tests, shown in the report.
+        note : str, optional
+            Why points were lost.
+
+        Examples
+        --------
+        >>> parts = Parts()
+        >>> parts.award(0.5, 1, "q1", "one of two right options")
+        ◐ q1 (0.5/1): one of two right options
+        >>> parts.score
+        0.5
+        """
         earned = min(max(float(earned), 0.0), float(points))
         self.total += points
         self.score += earned
@@ -486,7 +735,7 @@ class Parts:
 
 
 def _question_file(lesson: str) -> Any:
-    """The raw questions of a lesson's knowledge check, read afresh from the shipped YAML."""
+    """Read a lesson's knowledge-check questions afresh from the shipped YAML, by id."""
     from pathlib import Path
 
     import yaml
@@ -505,7 +754,28 @@ def _selected(lesson: str, ids: Iterable[str]) -> list[dict[str, Any]]:
 
 
 def show_questions(lesson: str, ids: Iterable[str]) -> None:
-    """Print questions of a lesson's knowledge check, with lettered options and no answers."""
+    """Print questions of a lesson's knowledge check, with lettered options and no answers.
+
+    Parameters
+    ----------
+    lesson : str
+        The knowledge check's slug (``dlcourse/quiz/questions/<slug>.yaml``).
+    ids : iterable of str
+        The questions to show, in order.
+
+    Raises
+    ------
+    KeyError
+        When a question id is not in the file.
+
+    Examples
+    --------
+    >>> show_questions("history", ["ai-named"])  # doctest: +ELLIPSIS
+    "ai-named": ...
+        A) ...
+        B) ...
+    ...
+    """
     for q in _selected(lesson, list(ids)):
         kind = "  (choose all that apply: a list of letters)" if q.get("multiple") else ""
         print(f'"{q["id"]}": {" ".join(str(q["prompt"]).split())}{kind}')
@@ -539,9 +809,32 @@ def _letters(answer: Any, n_options: int, multiple: bool, qid: str) -> set[int]:
 
 
 def check_quiz_answers(answers: Any, lesson: str, ids: Iterable[str]) -> None:
-    """Visible check of a graded knowledge check: every question answered, in a valid form.
+    """Check that every question of a graded knowledge check is answered, in a valid form.
 
-    It says nothing about which answers are right (the lesson's widget does that).
+    The visible test of such a check: it says nothing about which answers are right (the
+    lesson's widget does that).
+
+    Parameters
+    ----------
+    answers : dict
+        ``{question id: letter}``, or a list of letters for a multiple-answer question.
+    lesson : str
+        The knowledge check's slug.
+    ids : iterable of str
+        The questions the exercise asks.
+
+    Raises
+    ------
+    AssertionError
+        Naming the first question that is missing or answered with an invalid letter.
+
+    Examples
+    --------
+    >>> check_quiz_answers({"ai-named": "B"}, "history", ["ai-named"])
+    >>> check_quiz_answers({"ai-named": "Z"}, "history", ["ai-named"])
+    Traceback (most recent call last):
+    ...
+    AssertionError: answer to "ai-named": 'Z' is not one of the letters A-D
     """
     ids = list(ids)
     check(isinstance(answers, dict), f"answers should be a dict {{question id: letter}}, got {type(answers).__name__}")
@@ -560,6 +853,30 @@ def grade_quiz(answers: Any, lesson: str, ids: Iterable[str], parts: Parts) -> N
     or 0; a multiple-answer question (right choices - wrong choices) / number of right options,
     at least 0, as in :func:`dlcourse.quiz.check_answer`. The feedback quotes the question
     file's feedback for every wrong choice.
+
+    Parameters
+    ----------
+    answers : dict
+        ``{question id: letter}``, or a list of letters for a multiple-answer question.
+    lesson : str
+        The knowledge check's slug.
+    ids : iterable of str
+        The questions to grade.
+    parts : Parts
+        Receives one part per question, worth 1 point.
+
+    Raises
+    ------
+    AssertionError
+        When ``answers`` is not a dict.
+
+    Examples
+    --------
+    >>> parts = Parts()
+    >>> grade_quiz({}, "history", ["ai-named"], parts)  # an unanswered question scores 0
+    ✘ ai-named (0/1): answer to "ai-named" should be a letter such as "B", got None
+    >>> parts.score, parts.total
+    (0.0, 1.0)
     """
     if not isinstance(answers, dict):
         raise AssertionError(f"answers should be a dict, got {type(answers).__name__}")

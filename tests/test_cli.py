@@ -3,6 +3,7 @@ for the plug-in mechanism and a download from a loopback server)."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -97,7 +98,7 @@ def test_shipped_data_table_covers_every_shipped_file():
 
 
 def test_offline_fetch_is_one_line_without_traceback(tmp_path, closed_port):
-    env = {"DLCOURSE_DATA": str(tmp_path), "DLCOURSE_MIRROR": f"http://127.0.0.1:{closed_port}"}
+    env = {"DLCOURSE_DATA": str(tmp_path), "DLCOURSE_MIRROR": f"http://127.0.0.1:{closed_port}", "DLCOURSE_OFFLINE": "0"}
     out = run("data", "fetch", "mnist", "--subset", "test", "--no-progress", env=env)
     assert out.returncode == 1
     assert "Traceback" not in out.stderr
@@ -133,9 +134,11 @@ def test_fetch_from_a_loopback_mirror(tmp_path, monkeypatch, capsys):
         body = gzip.compress(header + arr.tobytes(), mtime=0)
         (site / f"{role}.gz").write_bytes(body)
         registry[role] = _fetch.RemoteFile(f"{role}.gz", hashlib.sha256(body).hexdigest(), len(body), ())
-    monkeypatch.setattr(_fetch, "REGISTRY", {**_fetch.REGISTRY, "mnist": registry})
+    mnist = dataclasses.replace(_fetch.DATASETS["mnist"], files=registry)
+    monkeypatch.setattr(_fetch, "DATASETS", {**_fetch.DATASETS, "mnist": mnist})
     monkeypatch.setenv("DLCOURSE_DATA", str(tmp_path / "cache"))
     monkeypatch.delenv("DLCOURSE_MIRROR", raising=False)
+    monkeypatch.delenv("DLCOURSE_OFFLINE", raising=False)
 
     handler = partial(SimpleHTTPRequestHandler, directory=str(tmp_path / "site"))
     handler.log_message = lambda *a: None
@@ -151,6 +154,12 @@ def test_fetch_from_a_loopback_mirror(tmp_path, monkeypatch, capsys):
     assert status == 0
     assert "mnist (test): 3 examples" in capsys.readouterr().out
     assert (tmp_path / "cache" / "mnist" / "test_images.gz").exists()
+
+    assert cli.main(["data", "clear", "mnist"]) == 0
+    assert capsys.readouterr().out == f"removed {tmp_path / 'cache' / 'mnist'}\n"
+    assert not (tmp_path / "cache" / "mnist").exists()
+    assert cli.main(["data", "clear"]) == 0
+    assert capsys.readouterr().out.startswith("nothing to remove in")
 
 
 def _plugin(tmp_path, monkeypatch, body: str) -> None:

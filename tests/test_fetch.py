@@ -1,11 +1,13 @@
 """The checksummed downloads, against a real HTTP server on 127.0.0.1 serving files made here.
 
-No test touches the internet: the registry is replaced by one whose URLs point at the
-loopback server, and ``DLCOURSE_MIRROR`` is cleared.
+No test touches the internet: each test declares the data sets it needs with files whose
+URLs point at the loopback server (``dataclasses.replace`` of the real declaration, so the
+real readers run), and ``DLCOURSE_MIRROR`` and ``DLCOURSE_OFFLINE`` are cleared.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import io
@@ -30,6 +32,8 @@ from dlcourse.datasets import (
 )
 from dlcourse.datasets._fetch import RemoteFile, read_idx
 
+REAL = dict(_fetch.DATASETS)
+
 # ----------------------------------------------------------------------------- fixtures
 
 
@@ -39,6 +43,7 @@ class _Server:
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
         self.truncate: set[str] = set()  # paths whose body is cut short of Content-Length
+        self.fail_first: dict[str, int] = {}  # path -> how many requests get HTTP 503 first
         self.requests: list[str] = []
         server = self
 
@@ -46,6 +51,10 @@ class _Server:
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 server.requests.append(self.path)
                 body = server.files.get(self.path)
+                if server.fail_first.get(self.path, 0) > 0:
+                    server.fail_first[self.path] -= 1
+                    self.send_error(503)
+                    return
                 if body is None:
                     self.send_error(404)
                     return
@@ -88,12 +97,20 @@ def closed_port() -> int:
 
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch, tmp_path):
-    """A private cache, no user mirror, short time-outs, and an empty registry."""
+    """A private cache, no user mirror, online, short time-outs, no waiting between retries,
+    and a private copy of the declarations (tests replace the files of the real ones)."""
     monkeypatch.setenv("DLCOURSE_DATA", str(tmp_path / "cache"))
     monkeypatch.delenv("DLCOURSE_MIRROR", raising=False)
+    monkeypatch.delenv("DLCOURSE_OFFLINE", raising=False)
     monkeypatch.setattr(_fetch, "TIMEOUT", 5)
-    monkeypatch.setattr(_fetch, "REGISTRY", {})
+    monkeypatch.setattr(_fetch, "RETRY_WAIT", 0.0)
+    monkeypatch.setattr(_fetch, "DATASETS", dict(REAL))
     return tmp_path / "cache"
+
+
+def _declare(dataset: str, files: dict[str, RemoteFile]) -> None:
+    """Point the real declaration of ``dataset`` (its reader, licence...) at these files."""
+    _fetch.DATASETS[dataset] = dataclasses.replace(REAL[dataset], files=files)
 
 
 def _sha(data: bytes) -> str:
@@ -121,7 +138,7 @@ def _publish_idx(server, dataset, n_train=6, n_test=4, seed=0, urls_for=None):
         server.files[f"/good/{dataset}/{name}"] = body
         urls = urls_for(name) if urls_for else (server.url(f"/good/{dataset}/{name}"),)
         entries[role] = RemoteFile(name, _sha(body), len(body), tuple(urls))
-    _fetch.REGISTRY[dataset] = entries
+    _declare(dataset, entries)
     return arrays
 
 
@@ -154,6 +171,7 @@ def test_download_parse_cache_and_verify_on_every_use(server, isolated, monkeypa
     assert len(server.requests) == 2
     cached = sorted(p.name for p in (isolated / "mnist").iterdir())
     assert cached == ["train_images.gz", "train_labels.gz"]  # no temporary files left
+    assert train.DESCR.startswith("MNIST (train): 6 hand-written digits")
 
     calls.clear()
     again = fetch_mnist("train", progress=False)
@@ -171,7 +189,7 @@ def test_download_parse_cache_and_verify_on_every_use(server, isolated, monkeypa
 def test_damaged_cache_is_detected_and_downloaded_again(server, isolated, damage):
     _publish_idx(server, "mnist")
     fetch_mnist("test", progress=False)
-    remote = _fetch.REGISTRY["mnist"]["test_images"]
+    remote = _fetch.DATASETS["mnist"].files["test_images"]
     path = isolated / "mnist" / remote.name
     good = path.read_bytes()
     path.write_bytes(good[: len(good) // 2] if damage == "truncated" else b"x" + good[1:])
@@ -190,12 +208,13 @@ def test_download_with_wrong_hash_raises_and_leaves_nothing(server, isolated):
     body = _idx(np.zeros((2, 28, 28)))
     server.files["/f.gz"] = body
     expected = "0" * 64
-    _fetch.REGISTRY["mnist"] = {"test_images": RemoteFile("f.gz", expected, None, (server.url("/f.gz"),))}
+    _declare("mnist", {"test_images": RemoteFile("f.gz", expected, None, (server.url("/f.gz"),))})
     with pytest.raises(ChecksumError) as info:
         _fetch.fetch_file("mnist", "test_images", progress=False)
     assert expected in str(info.value) and _sha(body) in str(info.value)
     assert isinstance(info.value, OSError)
     assert list((isolated / "mnist").iterdir()) == []
+    assert server.requests == ["/f.gz"], "wrong content is not retried"
 
 
 def test_404_on_first_mirror_falls_back_to_second(server, isolated):
@@ -214,10 +233,13 @@ def test_404_on_first_mirror_falls_back_to_second(server, isolated):
 
 def test_all_mirrors_down_gives_one_clear_error(server, isolated, closed_port):
     urls = (f"http://127.0.0.1:{closed_port}/mnist/a.gz", server.url("/nothing-here/a.gz"))
-    _fetch.REGISTRY["mnist"] = {
-        "test_images": RemoteFile("a.gz", "1" * 64, None, urls),
-        "test_labels": RemoteFile("b.gz", "2" * 64, None, urls),
-    }
+    _declare(
+        "mnist",
+        {
+            "test_images": RemoteFile("a.gz", "1" * 64, None, urls),
+            "test_labels": RemoteFile("b.gz", "2" * 64, None, urls),
+        },
+    )
     with pytest.raises(DownloadError) as info:
         fetch_mnist("test", progress=False)
     err = info.value
@@ -230,6 +252,11 @@ def test_all_mirrors_down_gives_one_clear_error(server, isolated, closed_port):
     assert "load_mnist_sample()" in text
     assert err.urls == list(urls) and err.path == isolated / "mnist" / "a.gz"
     assert list((isolated / "mnist").iterdir()) == []
+    # The refused connection is transient and was retried; the 404 was not.
+    lines = text.splitlines()
+    assert lines[1].startswith(f"  {urls[0]}: ") and lines[1].endswith(f"({1 + _fetch.RETRIES} attempts)")
+    assert lines[2] == f"  {urls[1]}: HTTP 404 Not Found"
+    assert server.requests == ["/nothing-here/a.gz"]
 
 
 def test_truncated_transfer_is_a_failed_mirror(server, isolated):
@@ -245,10 +272,8 @@ def test_truncated_transfer_is_a_failed_mirror(server, isolated):
     assert "/cut/test_images.gz" in server.requests
 
     # With no good mirror it is a failed download (not a checksum error), and says why.
-    remote = _fetch.REGISTRY["mnist"]["test_images"]
-    _fetch.REGISTRY["mnist"]["test_images"] = RemoteFile(
-        "other.gz", remote.sha256, None, (server.url("/cut/test_images.gz"),)
-    )
+    remote = _fetch.DATASETS["mnist"].files["test_images"]
+    _declare("mnist", {"test_images": RemoteFile("other.gz", remote.sha256, None, (server.url("/cut/test_images.gz"),))})
     with pytest.raises(DownloadError, match=r"closed after \d+ of \d+ bytes"):
         _fetch.fetch_file("mnist", "test_images", progress=False)
     assert sorted(p.name for p in (isolated / "mnist").iterdir()) == ["test_images.gz", "test_labels.gz"]
@@ -275,7 +300,7 @@ def test_mirror_variable_and_argument(server, isolated, closed_port, monkeypatch
     np.testing.assert_array_equal(test.images, arrays["test_images"])
 
     # "default" stands for the registry's own URLs.
-    remote = _fetch.REGISTRY["mnist"]["train_images"]
+    remote = _fetch.DATASETS["mnist"].files["train_images"]
     urls = _fetch._mirror_urls("mnist", remote, ["http://m", "default"])
     assert urls == ["http://m/mnist/train_images.gz", *remote.urls]
 
@@ -310,7 +335,7 @@ def test_spoken_digits_from_a_zip_of_wavs(server, isolated):
                     zf.writestr(f"fsdd-abc/recordings/{digit}_{speaker}_{take}.wav", _wav(samples))
     body = buf.getvalue()
     server.files["/fsdd.zip"] = body
-    _fetch.REGISTRY["spoken_digits"] = {"archive": RemoteFile("fsdd.zip", _sha(body), None, (server.url("/fsdd.zip"),))}
+    _declare("spoken_digits", {"archive": RemoteFile("fsdd.zip", _sha(body), None, (server.url("/fsdd.zip"),))})
 
     everything = fetch_spoken_digits(progress=False)
     assert set(everything) == set(load_spoken_digits("test")), "same fields as the offline sample"
@@ -353,41 +378,118 @@ def test_bad_subset():
         fetch_mnist("validation")
 
 
-def test_real_registry_is_well_formed(monkeypatch):
-    monkeypatch.undo()  # the real registry, not the test's empty one
-    from dlcourse.datasets._fetch import DATASETS, REGISTRY
+def test_a_failed_first_attempt_is_retried(server, isolated, monkeypatch):
+    """HTTP 503 on the first request (a transient failure): the retry succeeds, after a wait."""
+    arrays = _publish_idx(server, "mnist")
+    server.fail_first["/good/mnist/test_images.gz"] = 1
+    waits = []
+    monkeypatch.setattr(_fetch, "RETRY_WAIT", 0.25)
+    monkeypatch.setattr(_fetch.time, "sleep", waits.append)
+    test = fetch_mnist("test", progress=False)
+    np.testing.assert_array_equal(test.images, arrays["test_images"])
+    assert server.requests == ["/good/mnist/test_images.gz"] * 2 + ["/good/mnist/test_labels.gz"]
+    assert waits == [0.25]
 
-    assert set(REGISTRY) == set(DATASETS) == {"mnist", "fashion_mnist", "spoken_digits"}
-    for dataset, files in REGISTRY.items():
-        names = [f.name for f in files.values()]
+    # A server that keeps failing is tried 1 + RETRIES times, then named in the error.
+    monkeypatch.setattr(_fetch, "RETRIES", 3)
+    server.fail_first["/good/mnist/train_images.gz"] = 10
+    with pytest.raises(DownloadError, match=r"HTTP 503 .* \(4 attempts\)"):
+        fetch_mnist("train", progress=False)
+    assert server.requests.count("/good/mnist/train_images.gz") == 4
+    assert waits == [0.25, 0.25, 0.5, 0.75]
+
+
+def test_offline_switch_tries_nothing_but_cached_files_still_work(server, isolated, monkeypatch):
+    arrays = _publish_idx(server, "mnist")
+    fetch_mnist("test", progress=False)
+    monkeypatch.setenv("DLCOURSE_OFFLINE", "1")
+    cached = fetch_mnist("test", progress=False)
+    np.testing.assert_array_equal(cached.target, arrays["test_labels"])
+    with pytest.raises(DownloadError, match="DLCOURSE_OFFLINE") as info:
+        fetch_mnist("train", progress=False)
+    assert "load_mnist_sample()" in str(info.value) and str(isolated / "mnist") in str(info.value)
+    assert server.requests == ["/good/mnist/test_images.gz", "/good/mnist/test_labels.gz"]
+
+
+def test_flags_are_keyword_only():
+    for fetcher in (fetch_mnist, fetch_fashion_mnist, fetch_spoken_digits):
+        with pytest.raises(TypeError):
+            fetcher("test", None, True)
+
+
+def test_generic_fetch_and_return_X_y_field(server, isolated):
+    arrays = _publish_idx(server, "mnist")
+    X, y = _fetch.fetch("mnist", "test", return_X_y=True, progress=False)
+    assert X.shape == (4, 784)
+    np.testing.assert_array_equal(y, arrays["test_labels"])
+    with pytest.raises(ValueError, match="unknown data set 'imagenet'.*mnist"):
+        _fetch.fetch("imagenet")
+    with pytest.raises(ValueError, match="no file 'valid_images'"):
+        _fetch.fetch_file("mnist", "valid_images")
+
+
+def test_clear_data_home_removes_only_registered_data_sets(server, isolated):
+    _publish_idx(server, "mnist")
+    fetch_mnist("test", progress=False)
+    (isolated / "my_notes").mkdir()
+    with pytest.raises(ValueError, match="unknown data set"):
+        _fetch.clear_data_home(dataset="notes")
+    assert _fetch.clear_data_home(dataset="fashion_mnist") == []
+    assert _fetch.clear_data_home() == [isolated / "mnist"]
+    assert sorted(p.name for p in isolated.iterdir()) == ["my_notes"]
+
+
+def test_register_checks_declarations(isolated):
+    good = REAL["mnist"]
+    with pytest.raises(ValueError, match="already registered"):
+        _fetch.register(dataclasses.replace(good))
+    bad_hash = {"x": RemoteFile("x.gz", "abc", None, ("http://a/x.gz",))}
+    with pytest.raises(ValueError, match="64 lower-case hex"):
+        _fetch.register(dataclasses.replace(good, name="other", files=bad_hash))
+    with pytest.raises(ValueError, match="no URL"):
+        _fetch.register(dataclasses.replace(good, name="other", files={"x": RemoteFile("x", "0" * 64, 1, ())}))
+    new = _fetch.register(dataclasses.replace(good, name="other"))
+    assert _fetch.DATASETS["other"] is new
+
+
+def test_real_declarations_are_well_formed():
+    from dlcourse.datasets import DATASETS
+
+    assert set(DATASETS) >= {"mnist", "fashion_mnist", "spoken_digits"}
+    for name, dataset in DATASETS.items():
+        assert dataset.name == name
+        names = [f.name for f in dataset.files.values()]
         assert len(set(names)) == len(names)
-        for remote in files.values():
+        for remote in dataset.files.values():
             assert len(remote.sha256) == 64 and int(remote.sha256, 16) >= 0
-            assert len(remote.urls) >= 2, f"{dataset}/{remote.name} needs more than one mirror"
+            assert len(remote.urls) >= 2, f"{name}/{remote.name} needs more than one mirror"
             assert all(u.startswith(("https://", "http://")) for u in remote.urls)
-        assert "load_" in DATASETS[dataset]["offline"]
+        assert "load_" in dataset.offline and dataset.licence and dataset.title
     # MNIST and Fashion-MNIST share file names but not content.
-    assert {f.sha256 for f in REGISTRY["mnist"].values()}.isdisjoint(
-        f.sha256 for f in REGISTRY["fashion_mnist"].values()
+    assert {f.sha256 for f in DATASETS["mnist"].files.values()}.isdisjoint(
+        f.sha256 for f in DATASETS["fashion_mnist"].files.values()
     )
+    assert DATASETS["mnist"].size == 9912422 + 28881 + 1648877 + 4542
 
 
 def test_interrupted_download_leaves_no_file(server, isolated, monkeypatch):
+    import pooch.core
+
     body = _idx(np.ones((3, 28, 28)))
     server.files["/f.gz"] = body
-    _fetch.REGISTRY["mnist"] = {"test_images": RemoteFile("f.gz", _sha(body), None, (server.url("/f.gz"),))}
+    _declare("mnist", {"test_images": RemoteFile("f.gz", _sha(body), None, (server.url("/f.gz"),))})
 
-    def interrupted(fd):
+    def interrupted(*args, **kwargs):
         raise KeyboardInterrupt  # Ctrl-C after the data arrived, before the rename
 
-    monkeypatch.setattr(_fetch.os, "fsync", interrupted)
+    monkeypatch.setattr(pooch.core, "hash_matches", interrupted)
     with pytest.raises(KeyboardInterrupt):
         _fetch.fetch_file("mnist", "test_images", progress=False)
     assert list((isolated / "mnist").iterdir()) == []
 
 
 def test_killed_download_never_leaves_the_final_name(server, isolated):
-    """SIGKILL a process in the middle of a download: only a temporary .part file remains."""
+    """SIGKILL a process in the middle of a download: only a temporary file remains."""
     import os
     import signal
     import subprocess
@@ -396,7 +498,7 @@ def test_killed_download_never_leaves_the_final_name(server, isolated):
 
     half_sent = threading.Event()
     release = threading.Event()
-    name = "t10k-labels-idx1-ubyte.gz"  # the real registry's name; the child uses DLCOURSE_MIRROR
+    name = "t10k-labels-idx1-ubyte.gz"  # the real declaration's name; the child uses DLCOURSE_MIRROR
 
     class Stall(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802
@@ -414,13 +516,14 @@ def test_killed_download_never_leaves_the_final_name(server, isolated):
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), Stall)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     env = {**os.environ, "DLCOURSE_DATA": str(isolated), "DLCOURSE_MIRROR": f"http://127.0.0.1:{httpd.server_address[1]}/m"}
-    code = "from dlcourse.datasets._fetch import fetch_file; fetch_file('mnist', 'test_labels', progress=False)"
+    env.pop("DLCOURSE_OFFLINE", None)
+    code = "from dlcourse.datasets import fetch_file; fetch_file('mnist', 'test_labels', progress=False)"
     child = subprocess.Popen([sys.executable, "-c", code], env=env, stderr=subprocess.DEVNULL)
     try:
         assert half_sent.wait(60), "the child never asked for the file"
         folder = isolated / "mnist"
         deadline = time.monotonic() + 30
-        while not any(p.stat().st_size for p in folder.glob("*.part")) and time.monotonic() < deadline:
+        while not any(p.stat().st_size for p in folder.glob("tmp*")) and time.monotonic() < deadline:
             time.sleep(0.05)
         child.send_signal(signal.SIGKILL)
         child.wait(30)
@@ -432,18 +535,18 @@ def test_killed_download_never_leaves_the_final_name(server, isolated):
         httpd.server_close()
     left = [p.name for p in (isolated / "mnist").iterdir()]
     assert name not in left
-    assert len(left) == 1 and left[0].startswith(f".{name}.") and left[0].endswith(".part")
+    assert len(left) == 1 and left[0].startswith("tmp")
 
 
-def test_stale_partial_downloads_are_cleaned_up(tmp_path):
+def test_stale_temporary_files_are_cleaned_up(tmp_path):
     import os
 
-    old = tmp_path / ".a.gz.x1.part"
-    new = tmp_path / ".a.gz.x2.part"
-    other = tmp_path / ".b.gz.x3.part"
-    for p in (old, new, other):
+    old = tmp_path / "tmpold1"
+    new = tmp_path / "tmpnew2"
+    data = tmp_path / "train.gz"
+    for p in (old, new, data):
         p.write_bytes(b"partial")
     os.utime(old, (0, 0))
-    os.utime(other, (0, 0))
-    _fetch._remove_stale_parts(tmp_path, "a.gz")
-    assert not old.exists() and new.exists() and other.exists()
+    os.utime(data, (0, 0))
+    _fetch._remove_stale_temporaries(tmp_path)
+    assert not old.exists() and new.exists() and data.exists()

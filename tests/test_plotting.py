@@ -30,6 +30,17 @@ def test_palette_is_okabe_ito_and_style_applies():
     assert cycle == [c.upper() for c in plotting.PALETTE]
 
 
+def test_style_file_works_as_a_context_and_by_name():
+    before = matplotlib.rcParams["axes.prop_cycle"]
+    for style in (plotting.STYLE, "dlcourse.course"):
+        with plt.style.context(style):
+            cycle = [to_hex(c["color"]).upper() for c in matplotlib.rcParams["axes.prop_cycle"]]
+            assert cycle == [c.upper() for c in plotting.PALETTE]
+            assert matplotlib.rcParams["axes.grid"] and not matplotlib.rcParams["axes.spines.top"]
+            assert matplotlib.rcParams["image.cmap"] == plotting.CMAP
+        assert matplotlib.rcParams["axes.prop_cycle"] == before, "the context restores the settings"
+
+
 def test_plot_history_from_dict_and_keras_like_object():
     class History:  # what keras.Model.fit returns, minus the model
         history = {"loss": [1.0, 0.6, 0.4], "val_loss": [1.1, 0.8, 0.7], "accuracy": [0.5, 0.7, 0.8]}
@@ -59,8 +70,16 @@ def test_confusion_matrix_counts():
     assert _labelled(ax)
     counts = [t.get_text() for t in ax.texts]
     assert counts == ["1", "1", "1", "2"]
+    assert fig.axes[1].get_ylabel() == "count"  # the colour bar
     norm = plotting.plot_confusion_matrix([0, 1], [0, 1], normalize=True)
     assert [t.get_text() for t in norm.axes[0].texts] == ["1.00", "0.00", "0.00", "1.00"]
+    named = plotting.plot_confusion_matrix(["b", "a", "b"], ["b", "b", "b"], labels=["ant", "bee"])
+    assert [t.get_text() for t in named.axes[0].get_xticklabels()] == ["ant", "bee"]
+    assert [t.get_text() for t in named.axes[0].texts] == ["0", "1", "0", "2"]
+    with pytest.raises(ValueError, match="labels names 3 classes"):
+        plotting.plot_confusion_matrix([0, 1], [0, 1], labels=["a", "b", "c"])
+    with pytest.raises(ValueError, match="differ in shape"):
+        plotting.plot_confusion_matrix([0, 1], [0])
 
 
 def test_decision_boundary_accepts_labels_and_probabilities():

@@ -72,6 +72,18 @@ class Bunch(dict):
 def sha256_of(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
     """Return the hex sha256 of a file, read in chunks.
 
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    chunk_size : int, default 1 MiB
+        Bytes read at a time (memory use stays small for large files).
+
+    Returns
+    -------
+    str
+        64 lower-case hex digits.
+
     Examples
     --------
     >>> import tempfile, os
@@ -92,10 +104,31 @@ def sha256_of(path: str | os.PathLike[str], chunk_size: int = 1 << 20) -> str:
 def package_data_path(name: str) -> Path:
     """Return the path of a data file shipped with the package, after checking its sha256.
 
+    The check runs once per file and process (the result is cached).
+
+    Parameters
+    ----------
+    name : str
+        A file in ``dlcourse/datasets/data`` listed in ``PACKAGE_FILES``.
+
+    Returns
+    -------
+    pathlib.Path
+        The verified file.
+
     Raises
     ------
+    KeyError
+        When no such file ships with dlcourse.
+    FileNotFoundError
+        When the file is missing from the installation.
     ChecksumError
         When the file was changed or damaged; reinstalling dlcourse restores it.
+
+    Examples
+    --------
+    >>> package_data_path("mnist10k.npz").name
+    'mnist10k.npz'
     """
     if name not in PACKAGE_FILES:
         raise KeyError(f"{name!r} is not shipped with dlcourse; shipped files: {sorted(PACKAGE_FILES)}")
@@ -115,12 +148,22 @@ def package_data_path(name: str) -> Path:
 
 
 def get_data_home(data_home: str | os.PathLike[str] | None = None) -> Path:
-    """Return the folder where ``fetch_*`` functions cache downloads, creating it.
+    r"""Return the folder where ``fetch_*`` functions cache downloads, creating it.
 
     The folder is, in order of preference: the ``data_home`` argument, the environment
     variable ``DLCOURSE_DATA``, or a per-user cache folder
     (``~/.cache/dlcourse`` on Linux, ``~/Library/Caches/dlcourse`` on macOS,
-    ``%LOCALAPPDATA%\\dlcourse\\Cache`` on Windows).
+    ``%LOCALAPPDATA%\dlcourse\Cache`` on Windows).
+
+    Parameters
+    ----------
+    data_home : str or path-like, optional
+        The folder to use; ``~`` is expanded.
+
+    Returns
+    -------
+    pathlib.Path
+        The folder, which now exists.
 
     Examples
     --------

@@ -37,18 +37,34 @@ def to_torch_loader(
     Parameters
     ----------
     X : array-like
+        Inputs, one row per example.
     y : array-like, optional
+        Targets, as long as ``X``; without them the batches hold ``X`` only.
     batch_size : int, default 64
+        Examples per batch (the last batch may be smaller).
     shuffle : bool, default True
         Reshuffle every epoch, from a generator seeded with ``seed`` (repeatable).
     seed : int, default 0
+        Seed of that generator.
+    dtype : str, default "float32"
+        Type of floating-point ``X``.
+
+    Returns
+    -------
+    torch.utils.data.DataLoader
+        Yields ``(X_batch, y_batch)`` tensors (or one-element lists without ``y``).
+
+    Raises
+    ------
+    ImportError
+        When PyTorch is not installed, saying how to install it.
 
     Examples
     --------
     >>> import numpy as np
     >>> from dlcourse.datasets import to_torch_loader
-    >>> loader = to_torch_loader(np.zeros((10, 3)), np.arange(10), batch_size=4)  # doctest: +SKIP
-    >>> xb, yb = next(iter(loader)); xb.shape, yb.dtype                          # doctest: +SKIP
+    >>> loader = to_torch_loader(np.zeros((10, 3)), np.arange(10), batch_size=4)
+    >>> xb, yb = next(iter(loader)); xb.shape, yb.dtype
     (torch.Size([4, 3]), torch.int64)
     """
     torch = require_torch("build a DataLoader")
@@ -75,12 +91,40 @@ def to_tf_dataset(
 ) -> Any:
     """Wrap arrays in a batched, prefetched ``tf.data.Dataset``.
 
+    Floating-point ``X`` becomes ``dtype`` (float32); integer ``y`` becomes int64, float
+    ``y`` float32, as in :func:`to_torch_loader`.
+
+    Parameters
+    ----------
+    X : array-like
+        Inputs, one row per example.
+    y : array-like, optional
+        Targets, as long as ``X``; without them the elements are ``X`` batches only.
+    batch_size : int, default 64
+        Examples per batch (the last batch may be smaller).
+    shuffle : bool, default True
+        Reshuffle every epoch (``reshuffle_each_iteration``), seeded with ``seed``.
+    seed : int, default 0
+        Seed of the shuffle.
+    dtype : str, default "float32"
+        Type of floating-point ``X``.
+
+    Returns
+    -------
+    tf.data.Dataset
+        Yields ``(X_batch, y_batch)`` (or ``X_batch`` without ``y``); ready for ``model.fit``.
+
+    Raises
+    ------
+    ImportError
+        When TensorFlow is not installed, saying how to install it.
+
     Examples
     --------
     >>> import numpy as np
     >>> from dlcourse.datasets import to_tf_dataset
-    >>> ds = to_tf_dataset(np.zeros((10, 3)), np.arange(10), batch_size=4)  # doctest: +SKIP
-    >>> [tuple(x.shape) for x, _ in ds]                                    # doctest: +SKIP
+    >>> ds = to_tf_dataset(np.zeros((10, 3)), np.arange(10), batch_size=4)
+    >>> [tuple(x.shape) for x, _ in ds]
     [(4, 3), (4, 3), (2, 3)]
     """
     tf = require_tensorflow("build a tf.data.Dataset")

@@ -39,7 +39,7 @@ def _mnist_arrays() -> tuple[np.ndarray, np.ndarray]:
 
 
 def _stratified_test_mask(labels: np.ndarray, test_size: int, seed: int) -> np.ndarray:
-    """A boolean mask choosing ``test_size`` items with every class in proportion."""
+    """Return a boolean mask choosing ``test_size`` items with every class in proportion."""
     rng = np.random.default_rng(seed)
     mask = np.zeros(len(labels), dtype=bool)
     classes, counts = np.unique(labels, return_counts=True)
@@ -134,6 +134,7 @@ def load_spoken_digits(
     Parameters
     ----------
     subset : {"all", "train", "test"}, default "all"
+        ``"train"``: takes 2-9 (480 clips); ``"test"``: takes 0-1 (120 clips); ``"all"``: 600.
     return_X_y : bool, default False
         Return ``(audio, target)`` instead of a :class:`Bunch`.
 
@@ -186,7 +187,38 @@ def spoken_digits_bunch(
     sample_rate: int,
     descr: str,
 ) -> Bunch:
-    """The Bunch shared by :func:`load_spoken_digits` and ``fetch_spoken_digits``."""
+    """Build the Bunch shared by :func:`load_spoken_digits` and ``fetch_spoken_digits``.
+
+    Parameters
+    ----------
+    audio : list of numpy.ndarray
+        One int16 array per clip.
+    target : numpy.ndarray
+        The digit said in each clip.
+    speakers : numpy.ndarray
+        Index of each clip's speaker in ``speaker_names``.
+    speaker_names : list of str
+        The speakers, sorted.
+    takes : numpy.ndarray
+        Each clip's take number.
+    sample_rate : int
+        Samples per second.
+    descr : str
+        The first sentence of ``DESCR``; the credit and licence are appended.
+
+    Returns
+    -------
+    Bunch
+        The fields above, plus ``data`` (the audio as float32 in [-1, 1]) and ``target_names``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> b = spoken_digits_bunch([np.array([16384, -32768], np.int16)], np.array([3]),
+    ...     speakers=np.array([0]), speaker_names=["ann"], takes=np.array([0]), sample_rate=8000, descr="One clip.")
+    >>> b.data[0].tolist(), b.DESCR
+    ([0.5, -1.0], 'One clip. By Z. Jackson et al., CC BY-SA 4.0.')
+    """
     return Bunch(
         audio=audio,
         data=[a.astype(np.float32) / 32768.0 for a in audio],
@@ -251,6 +283,11 @@ def _sklearn_datasets():
 def load_digits(*, return_X_y: bool = False) -> Bunch | tuple[np.ndarray, np.ndarray]:
     """Load scikit-learn's 1,797 real 8x8 hand-written digits (16 grey levels).
 
+    Parameters
+    ----------
+    return_X_y : bool, default False
+        Return ``(data, target)`` instead of a :class:`Bunch`.
+
     Returns
     -------
     Bunch
@@ -284,6 +321,11 @@ def load_breast_cancer(*, return_X_y: bool = False) -> Bunch | tuple[np.ndarray,
     1 for malignant and 0 for benign. (scikit-learn codes it the other way round,
     0 = malignant; here the disease is the positive class, as clinicians count
     sensitivity.)
+
+    Parameters
+    ----------
+    return_X_y : bool, default False
+        Return ``(data, target)`` instead of a :class:`Bunch`.
 
     Returns
     -------

@@ -39,7 +39,8 @@ def make_spirals(
         Number of spiral arms.
     noise : float, default 0.2
         Standard deviation of the Gaussian noise added to the angle.
-    random_state : int, optional
+    random_state : int or None, default 0
+        Seed; the same seed gives the same data (None: a fresh random draw).
 
     Returns
     -------
@@ -75,6 +76,20 @@ def make_spirals(
 def make_moons(n_samples: int = 500, noise: float = 0.2, random_state: int | None = 0) -> Bunch:
     """Two interleaving half-moons (scikit-learn's generator, returned as a Bunch).
 
+    Parameters
+    ----------
+    n_samples : int, default 500
+        Total points, half per moon.
+    noise : float, default 0.2
+        Standard deviation of the Gaussian noise added to the points.
+    random_state : int or None, default 0
+        Seed; the same seed gives the same data (None: a fresh random draw).
+
+    Returns
+    -------
+    Bunch
+        ``data`` float32 ``(n, 2)``, ``target`` int64 ``(n,)`` (0 or 1), ``DESCR``.
+
     Examples
     --------
     >>> from dlcourse.datasets import make_moons
@@ -89,6 +104,21 @@ def make_moons(n_samples: int = 500, noise: float = 0.2, random_state: int | Non
 
 def make_xor(n_samples: int = 400, noise: float = 0.15, random_state: int | None = 0) -> Bunch:
     """Noisy points around the four corners of a square, labelled by XOR of their signs.
+
+    Parameters
+    ----------
+    n_samples : int, default 400
+        Number of points; each picks one of the corners (±1, ±1) at random.
+    noise : float, default 0.15
+        Standard deviation of the Gaussian noise added to the corners.
+    random_state : int or None, default 0
+        Seed; the same seed gives the same data (None: a fresh random draw).
+
+    Returns
+    -------
+    Bunch
+        ``data`` float32 ``(n, 2)``, ``target`` int64 (1 where exactly one coordinate is
+        positive), ``DESCR``.
 
     Examples
     --------
@@ -113,9 +143,24 @@ def make_noisy_sine(
     second_period: float | None = 120.0,
     random_state: int | None = 0,
 ) -> Bunch:
-    """A noisy periodic time series for forecasting lessons.
+    """Make a noisy periodic time series for forecasting lessons.
 
     ``y(t) = sin(2 pi t / period) + 0.5 sin(2 pi t / second_period) + trend * t + noise``.
+
+    Parameters
+    ----------
+    n_steps : int, default 2000
+        Length of the series.
+    period : float, default 50.0
+        Period of the main sine, in steps.
+    noise : float, default 0.1
+        Standard deviation of the Gaussian noise.
+    trend : float, default 0.0
+        Slope of a linear trend, per step.
+    second_period : float or None, default 120.0
+        Period of a second sine of half the amplitude; None leaves it out.
+    random_state : int or None, default 0
+        Seed; the same seed gives the same data (None: a fresh random draw).
 
     Returns
     -------
@@ -148,11 +193,26 @@ def make_noisy_sine(
 def make_windows(series: np.ndarray, window: int, horizon: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Cut a 1-D series into (input window, value ``horizon`` steps later) pairs.
 
+    Parameters
+    ----------
+    series : array-like, shape (n_steps,)
+        The series.
+    window : int
+        Steps in each input window.
+    horizon : int, default 1
+        How many steps after a window's last value the target lies.
+
     Returns
     -------
     X : ndarray, shape (n, window, 1)
         Ready for an RNN (batch, time, features).
     y : ndarray, shape (n,)
+        The value ``horizon`` steps after each window.
+
+    Raises
+    ------
+    ValueError
+        When the series is not 1-D or too short for one window.
 
     Examples
     --------
@@ -204,6 +264,19 @@ def make_moving_shapes(
     frame) followed by an LSTM (over frames) does. The shape (square, disc or cross),
     start position, speed and background noise vary.
 
+    Parameters
+    ----------
+    n_videos : int, default 400
+        Number of videos.
+    n_frames : int, default 10
+        Frames per video.
+    size : int, default 64
+        Height and width of a frame in pixels (at least 16).
+    noise : float, default 0.1
+        Standard deviation of the Gaussian noise added to every pixel (then clipped to [0, 1]).
+    random_state : int or None, default 0
+        Seed; the same seed gives the same data (None: a fresh random draw).
+
     Returns
     -------
     Bunch
@@ -254,12 +327,21 @@ def make_moving_shapes(
 def make_transactions(
     n_samples: int = 20000, fraud_rate: float = 0.01, random_state: int | None = 0
 ) -> Bunch:
-    """An imbalanced table of card transactions, about ``fraud_rate`` of them fraudulent.
+    """Make an imbalanced table of card transactions, about ``fraud_rate`` of them fraudulent.
 
     Synthetic but shaped like the real problem: amounts are log-normal, fraud is rare,
     happens more at night, online, far from home and in bursts, and no single feature
     separates it. Accuracy is useless here (predicting "never fraud" scores 99%); the
     lessons use precision, recall and the precision-recall curve.
+
+    Parameters
+    ----------
+    n_samples : int, default 20000
+        Number of transactions.
+    fraud_rate : float, default 0.01
+        Expected fraction of fraudulent ones, between 0 and 0.5.
+    random_state : int or None, default 0
+        Seed; the same seed gives the same data (None: a fresh random draw).
 
     Returns
     -------

@@ -68,6 +68,23 @@ def weights_info(name: str, directory: str | os.PathLike[str] | None = None) -> 
     The record has one entry per framework (``"torch"``, ``"keras"``) with the file name,
     its sha256 and size, the command that produced it, the seed and what it scores.
 
+    Parameters
+    ----------
+    name : str
+        The weights' name, such as ``"mnist04_cnn"`` or ``"cartpole_dqn"``.
+    directory : str or path-like, optional
+        Folder with the weight files and their JSON; default: the shipped ones.
+
+    Returns
+    -------
+    dict
+        The parsed JSON record.
+
+    Raises
+    ------
+    FileNotFoundError
+        When there are no such weights, naming the shipped ones.
+
     Examples
     --------
     >>> from dlcourse.weights import weights_info
@@ -86,10 +103,36 @@ def weights_info(name: str, directory: str | os.PathLike[str] | None = None) -> 
 def weights_path(name: str, framework: str, directory: str | os.PathLike[str] | None = None, verify: bool = True) -> Path:
     """Return the path of the weight file of ``name`` for ``framework``, after checking its sha256.
 
+    Parameters
+    ----------
+    name : str
+        The weights' name, such as ``"mnist04_cnn"``.
+    framework : {"torch", "keras"}
+        Which framework's file.
+    directory : str or path-like, optional
+        Folder with the weight files and their JSON; default: the shipped ones.
+    verify : bool, default True
+        Check the file's sha256 against the record.
+
+    Returns
+    -------
+    pathlib.Path
+        The weight file.
+
     Raises
     ------
+    KeyError
+        When the weights exist for other frameworks only.
+    FileNotFoundError
+        When the file is missing.
     ChecksumError
         When the file's sha256 differs from the one recorded at training time.
+
+    Examples
+    --------
+    >>> from dlcourse.weights import weights_path
+    >>> weights_path("mnist04_cnn", "keras").name
+    'mnist04_cnn.weights.h5'
     """
     _check_framework(framework)
     folder = Path(directory) if directory is not None else WEIGHTS_DIR
@@ -124,11 +167,23 @@ def digits_cnn(framework: str = "torch", n_classes: int = 5) -> Any:
     * Keras: ``keras.Sequential`` whose layers are the sub-model ``features`` and the
       ``Dense`` layer ``head``; input ``(N, 28, 28, 1)`` float in [0, 1].
 
+    Parameters
+    ----------
+    framework : {"torch", "keras"}, default "torch"
+        Which framework's network to build.
+    n_classes : int, default 5
+        Outputs of the head.
+
+    Returns
+    -------
+    torch.nn.Sequential or keras.Sequential
+        The untrained network.
+
     Examples
     --------
     >>> from dlcourse.weights import digits_cnn
-    >>> net = digits_cnn("torch")                                        # doctest: +SKIP
-    >>> sum(p.numel() for p in net.parameters())                         # doctest: +SKIP
+    >>> net = digits_cnn("torch")
+    >>> sum(p.numel() for p in net.parameters())
     20261
     """
     _check_framework(framework)
@@ -151,15 +206,36 @@ def digits_cnn(framework: str = "torch", n_classes: int = 5) -> Any:
 
 
 def load_pretrained_digits_cnn(framework: str = "torch", directory: str | os.PathLike[str] | None = None) -> Any:
-    """The digit CNN with the shipped weights, trained on MNIST-sample digits 0-4 (System #21's offline core).
+    """Load the digit CNN with the shipped weights, trained on MNIST-sample digits 0-4.
 
-    The sha256 of the file is checked first. PyTorch models are returned in ``eval()`` mode.
-    ``directory`` loads weights written elsewhere by ``scripts/train_transfer_base.py --out-dir``.
+    The offline core of the transfer-learning lesson. The sha256 of the file is checked
+    first. PyTorch models are returned in ``eval()`` mode.
+
+    Parameters
+    ----------
+    framework : {"torch", "keras"}, default "torch"
+        Which framework's network to build.
+    directory : str or path-like, optional
+        Folder with weights written by ``scripts/train_transfer_base.py --out-dir``;
+        default: the shipped ones.
+
+    Returns
+    -------
+    torch.nn.Sequential or keras.Sequential
+        The trained network (5 outputs, digits 0-4).
 
     Examples
     --------
+    >>> import torch
+    >>> from dlcourse.datasets import load_mnist_sample
     >>> from dlcourse.weights import load_pretrained_digits_cnn
-    >>> net = load_pretrained_digits_cnn("torch")   # doctest: +SKIP
+    >>> net = load_pretrained_digits_cnn("torch")
+    >>> X, y = load_mnist_sample("test", return_X_y=True)
+    >>> low = y < 5
+    >>> with torch.no_grad():
+    ...     pred = net(torch.from_numpy(X[low].reshape(-1, 1, 28, 28))).argmax(1).numpy()
+    >>> bool((pred == y[low]).mean() > 0.95)
+    True
     """
     path = weights_path("mnist04_cnn", framework, directory)
     model = digits_cnn(framework, n_classes=5)
@@ -177,11 +253,27 @@ def cartpole_qnet(framework: str = "torch", hidden: int = 64, n_obs: int = 4, n_
 
     The same network as the lesson's ``make_q_network``; it outputs one Q-value per action.
 
+    Parameters
+    ----------
+    framework : {"torch", "keras"}, default "torch"
+        Which framework's network to build.
+    hidden : int, default 64
+        Units in each of the two hidden layers.
+    n_obs : int, default 4
+        Size of an observation (CartPole: 4).
+    n_actions : int, default 2
+        Number of actions (CartPole: 2).
+
+    Returns
+    -------
+    torch.nn.Sequential or keras.Sequential
+        The untrained network.
+
     Examples
     --------
     >>> from dlcourse.weights import cartpole_qnet
-    >>> q = cartpole_qnet("torch")                                  # doctest: +SKIP
-    >>> [tuple(p.shape) for p in q.parameters()][:2]                # doctest: +SKIP
+    >>> q = cartpole_qnet("torch")
+    >>> [tuple(p.shape) for p in q.parameters()][:2]
     [(64, 4), (64,)]
     """
     _check_framework(framework)
@@ -200,15 +292,31 @@ def cartpole_qnet(framework: str = "torch", hidden: int = 64, n_obs: int = 4, n_
 
 
 def load_cartpole_dqn(framework: str = "torch", directory: str | os.PathLike[str] | None = None) -> Any:
-    """The shipped DQN policy for ``CartPole-v1`` (System #22): a Q-network with trained weights.
+    """Load the shipped DQN policy for ``CartPole-v1``: a Q-network with trained weights.
 
     Act greedily with ``q(obs).argmax()``. The sha256 is checked first; the network's size
     is read from the provenance record.
 
+    Parameters
+    ----------
+    framework : {"torch", "keras"}, default "torch"
+        Which framework's network to build.
+    directory : str or path-like, optional
+        Folder with the weight files and their JSON; default: the shipped ones.
+
+    Returns
+    -------
+    torch.nn.Sequential or keras.Sequential
+        The trained Q-network (4 inputs, 2 Q-values), PyTorch in ``eval()`` mode.
+
     Examples
     --------
+    >>> import torch
     >>> from dlcourse.weights import load_cartpole_dqn
-    >>> q = load_cartpole_dqn("torch")   # doctest: +SKIP
+    >>> q = load_cartpole_dqn("torch")
+    >>> with torch.no_grad():
+    ...     q(torch.zeros(1, 4)).shape
+    torch.Size([1, 2])
     """
     path = weights_path("cartpole_dqn", framework, directory)
     info = weights_info("cartpole_dqn", directory)
@@ -228,6 +336,18 @@ def url_available(url: str, timeout: float = 3.0) -> bool:
     ``False`` at once when the environment variable ``DLCOURSE_OFFLINE`` is set to 1
     (tests and offline classrooms set it to skip the attempt). Otherwise one ``HEAD``
     request is sent; any HTTP answer below 500 counts as reachable.
+
+    Parameters
+    ----------
+    url : str
+        Any URL; its server is asked for the headers only.
+    timeout : float, default 3.0
+        Seconds to wait for an answer.
+
+    Returns
+    -------
+    bool
+        Whether the server answered with a status below 500.
 
     Examples
     --------
