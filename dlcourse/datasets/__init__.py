@@ -14,7 +14,6 @@ from ._base import Bunch, ChecksumError, get_data_home, package_data_path, sha25
 from ._convert import to_tf_dataset, to_torch_loader
 from ._fetch import CorruptCacheWarning, DownloadError, fetch_fashion_mnist, fetch_mnist, fetch_spoken_digits
 from ._loaders import load_breast_cancer, load_digits, load_mnist_sample, load_shakespeare, load_spoken_digits
-from ._text import load_sentiment_sentences
 from ._synthetic import (
     make_moons,
     make_moving_shapes,
@@ -24,6 +23,7 @@ from ._synthetic import (
     make_windows,
     make_xor,
 )
+from ._text import load_sentiment_sentences
 
 __all__ = [
     "Bunch",
