@@ -138,6 +138,10 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
          '[final["PyTorch"].mean(), final["Keras"].mean()]', ".1f"),
         ("random pushes, mean return", "random_scores.mean()", ".1f"),
     ],
+    "module3/02_language.ipynb": [
+        ("sentiment test accuracy TF-IDF/PyTorch/Keras", "[acc_base, acc_torch, acc_keras]", ".3f"),
+        ("BPE tokens per word, 100/10,000 pieces", "[values[0], values[-1]]", ".2f"),
+    ],
     "source/ex01_perceptron/ex01_perceptron.ipynb": [
         ("perceptron, 0 vs 1 test accuracy", "acc01", ".3f"),
     ],

@@ -98,6 +98,7 @@ from ._synthetic import (
     make_windows,
     make_xor,
 )
+from ._text import load_sentiment_sentences
 
 __all__ = [
     "Bunch",
@@ -120,6 +121,7 @@ __all__ = [
     "load_mnist_sample",
     "load_spoken_digits",
     "load_shakespeare",
+    "load_sentiment_sentences",
     "load_digits",
     "load_breast_cancer",
     "make_spirals",
