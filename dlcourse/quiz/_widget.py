@@ -1,18 +1,40 @@
-"""The knowledge-check widget (ipywidgets 7.7 and 8), with a plain-text fallback."""
+"""The knowledge-check widget (ipywidgets 7.7 and 8), with a plain-text fallback.
+
+The options appear in the order of :func:`dlcourse.quiz.load_quiz` (shuffled, stable per
+question), lettered as in the text version and as :func:`dlcourse.quiz.check_answer` reads
+letters.
+"""
 
 from __future__ import annotations
 
 import html
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from ._model import Question, Quiz, Result, check_answer, load_quiz
+from ._model import Question, Quiz, Result, check_answer, letter, load_quiz
 
 __all__ = ["show_quiz", "quiz_widget"]
 
 # Okabe-Ito colours: distinguishable with every common colour-vision deficiency; the
 # feedback also says right/wrong in words and symbols, never by colour alone.
 _RIGHT, _WRONG = "#009E73", "#D55E00"
+
+# ipywidgets gives every radio label and checkbox a fixed one-line height, so a long option
+# runs over the next one. Let options wrap (same classes in ipywidgets 7 and 8).
+_CSS = """<style>
+.dlcourse-quiz .widget-radio-box label,
+.dlcourse-quiz .widget-checkbox,
+.dlcourse-quiz .widget-checkbox label {
+  height: auto; min-height: var(--jp-widgets-inline-height, 28px); white-space: normal;
+  line-height: 1.4; overflow: visible; text-overflow: clip; align-items: flex-start;
+}
+.dlcourse-quiz .widget-radio-box label { margin-bottom: 6px; }
+.dlcourse-quiz .widget-radio-box input,
+.dlcourse-quiz .widget-checkbox input { flex-shrink: 0; margin-top: 0.2em; }
+.dlcourse-quiz .widget-checkbox span { white-space: normal; overflow: visible; text-overflow: clip; }
+</style>"""
 
 
 def _feedback_html(result: Result, question: Question) -> str:
@@ -36,7 +58,28 @@ def quiz_widget(quiz: Quiz) -> Any:
     """Build the ipywidgets tree for ``quiz`` (one box per question and a score line).
 
     The root carries the CSS class ``dlcourse-quiz``; each question box
-    ``dlcourse-quiz-question``, for tests and styling.
+    ``dlcourse-quiz-question``, for tests and styling. Long options wrap.
+
+    Parameters
+    ----------
+    quiz : Quiz
+        A loaded quiz; options are shown in its order, lettered A, B, ...
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The root widget: a title, one box per question (prompt, choices, a Check button
+        and feedback) and the score.
+
+    Examples
+    --------
+    >>> from dlcourse.quiz import load_quiz, quiz_widget
+    >>> quiz = load_quiz("cnn")
+    >>> root = quiz_widget(quiz)
+    >>> len(root.children) == len(quiz) + 2   # title, questions, score
+    True
+    >>> root.children[1].children[1].options[0] == f"A) {quiz.questions[0].options[0].text}"
+    True
     """
     import ipywidgets as w
 
@@ -45,24 +88,29 @@ def quiz_widget(quiz: Quiz) -> Any:
     scores: dict[str, float] = {}
     boxes = []
     for n, q in enumerate(quiz.questions, 1):
-        labels = [f"{chr(ord('A') + i)}) {o.text}" for i, o in enumerate(q.options)]
+        labels = [f"{letter(i)}) {o.text}" for i, o in enumerate(q.options)]
         if q.multiple:
             choices = [w.Checkbox(value=False, description=label, indent=False, layout=w.Layout(width="auto")) for label in labels]
-            chooser = w.VBox(choices)
+            chooser: Any = w.VBox(choices)
 
-            def selected(choices=choices) -> list[int]:
+            def selected(choices: list[Any] = choices) -> list[int]:
                 return [i for i, c in enumerate(choices) if c.value]
         else:
             chooser = w.RadioButtons(options=labels, index=None, layout=w.Layout(width="auto"))
 
-            def selected(chooser=chooser) -> list[int]:
+            def selected(chooser: Any = chooser) -> list[int]:
                 return [] if chooser.index is None else [chooser.index]
 
         button = w.Button(description="Check", button_style="primary", tooltip="Check this answer")
         feedback = w.HTML(value="")
         feedback.add_class("dlcourse-quiz-feedback")
 
-        def on_click(_btn: Any, q=q, selected=selected, feedback=feedback) -> None:
+        def on_click(
+            _btn: Any,
+            q: Question = q,
+            selected: Callable[[], list[int]] = selected,
+            feedback: Any = feedback,
+        ) -> None:
             result = check_answer(q, selected())
             feedback.value = _feedback_html(result, q)
             if result.feedback:
@@ -75,18 +123,20 @@ def quiz_widget(quiz: Quiz) -> Any:
         box = w.VBox([w.HTML(value=f"<b>Q{n}.</b> {html.escape(q.prompt)}{hint}"), chooser, button, feedback])
         box.add_class("dlcourse-quiz-question")
         boxes.append(box)
-    root = w.VBox([w.HTML(value=f"<h3>Knowledge check: {html.escape(quiz.title)}</h3>"), *boxes, score_html])
+    title = w.HTML(value=f"{_CSS}<h3>Knowledge check: {html.escape(quiz.title)}</h3>")
+    root = w.VBox([title, *boxes, score_html])
     root.add_class("dlcourse-quiz")
     return root
 
 
 def _in_kernel() -> bool:
+    """Whether this runs in a Jupyter kernel (not a script or the plain REPL)."""
     ip = sys.modules.get("IPython")
     shell = ip.get_ipython() if ip is not None else None
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def show_quiz(lesson: str | Quiz, *, text: bool | None = None) -> Any:
+def show_quiz(lesson: str | Path | Quiz, *, text: bool | None = None) -> Quiz:
     """Show a lesson's knowledge check: a widget in Jupyter, plain text elsewhere.
 
     In a Jupyter kernel the widget is displayed together with a plain-text version of
@@ -108,9 +158,13 @@ def show_quiz(lesson: str | Quiz, *, text: bool | None = None) -> Any:
 
     Examples
     --------
-    >>> from dlcourse.quiz import show_quiz, available_quizzes
-    >>> quiz = show_quiz(available_quizzes()[0], text=True)   # doctest: +ELLIPSIS
-    Knowledge check: ...
+    >>> from dlcourse.quiz import show_quiz
+    >>> quiz = show_quiz("cnn", text=True)   # doctest: +ELLIPSIS
+    Knowledge check: Convolutional networks (... questions)
+    <BLANKLINE>
+    Q1. ...
+    >>> quiz
+    Quiz('cnn', ... questions)
     """
     quiz = lesson if isinstance(lesson, Quiz) else load_quiz(lesson)
     if text is None:
