@@ -62,7 +62,7 @@ class QuestionFileError(ValueError):
 
 
 def letter(index: int) -> str:
-    """The letter that labels the option at a 0-based position.
+    """Return the letter that labels the option at a 0-based position.
 
     Parameters
     ----------
@@ -83,7 +83,7 @@ def letter(index: int) -> str:
 
 
 def option_order(lesson: str, question_id: str, n_options: int) -> list[int]:
-    """The order in which a question's options are shown: stable, and shuffled.
+    """Return the order in which a question's options are shown: stable, and shuffled.
 
     Each option is ranked by the SHA-256 digest of ``"<lesson>/<question id>/<index in the
     file>"``, so the order looks random, differs between questions, and is the same on every

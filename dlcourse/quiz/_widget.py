@@ -54,6 +54,16 @@ def _feedback_html(result: Result, question: Question) -> str:
     return "".join(parts)
 
 
+def _ticked(boxes: list[Any]) -> Callable[[], list[int]]:
+    """Return a function that gives the positions of the ticked checkboxes."""
+    return lambda: [i for i, box in enumerate(boxes) if box.value]
+
+
+def _picked(radio: Any) -> Callable[[], list[int]]:
+    """Return a function that gives the position of the chosen radio button, if any."""
+    return lambda: [] if radio.index is None else [radio.index]
+
+
 def quiz_widget(quiz: Quiz) -> Any:
     """Build the ipywidgets tree for ``quiz`` (one box per question and a score line).
 
@@ -92,14 +102,10 @@ def quiz_widget(quiz: Quiz) -> Any:
         if q.multiple:
             choices = [w.Checkbox(value=False, description=label, indent=False, layout=w.Layout(width="auto")) for label in labels]
             chooser: Any = w.VBox(choices)
-
-            def selected(choices: list[Any] = choices) -> list[int]:
-                return [i for i, c in enumerate(choices) if c.value]
+            selected = _ticked(choices)
         else:
             chooser = w.RadioButtons(options=labels, index=None, layout=w.Layout(width="auto"))
-
-            def selected(chooser: Any = chooser) -> list[int]:
-                return [] if chooser.index is None else [chooser.index]
+            selected = _picked(chooser)
 
         button = w.Button(description="Check", button_style="primary", tooltip="Check this answer")
         feedback = w.HTML(value="")
@@ -130,7 +136,7 @@ def quiz_widget(quiz: Quiz) -> Any:
 
 
 def _in_kernel() -> bool:
-    """Whether this runs in a Jupyter kernel (not a script or the plain REPL)."""
+    """Return whether this runs in a Jupyter kernel (not a script or the plain REPL)."""
     ip = sys.modules.get("IPython")
     shell = ip.get_ipython() if ip is not None else None
     return shell is not None and getattr(shell, "kernel", None) is not None
@@ -172,8 +178,9 @@ def show_quiz(lesson: str | Path | Quiz, *, text: bool | None = None) -> Quiz:
     if text:
         print(quiz.as_text())
         return quiz
-    from IPython.display import display
+    import IPython.display
 
+    display: Callable[..., Any] = IPython.display.display  # IPython has no type hints
     widget = quiz_widget(quiz)
     bundle = _widget_bundle(widget)
     bundle["text/plain"] = quiz.as_text()
@@ -182,7 +189,7 @@ def show_quiz(lesson: str | Path | Quiz, *, text: bool | None = None) -> Quiz:
 
 
 def _widget_bundle(widget: Any) -> dict[str, Any]:
-    """The display data of a widget, on ipywidgets 8 (``_repr_mimebundle_``) and 7."""
+    """Return the display data of a widget, on ipywidgets 8 (``_repr_mimebundle_``) and 7."""
     if hasattr(widget, "_repr_mimebundle_"):
         return dict(widget._repr_mimebundle_())
     return {  # ipywidgets 7.x publishes this same view spec from _ipython_display_
