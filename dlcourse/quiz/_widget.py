@@ -21,19 +21,26 @@ __all__ = ["show_quiz", "quiz_widget"]
 # feedback also says right/wrong in words and symbols, never by colour alone.
 _RIGHT, _WRONG = "#009E73", "#D55E00"
 
-# ipywidgets gives every radio label and checkbox a fixed one-line height, so a long option
-# runs over the next one. Let options wrap (same classes in ipywidgets 7 and 8).
+# ipywidgets gives every radio label and checkbox a fixed one-line height (and the radio
+# button floats after the text), so a long option runs over the next one. Lay each option out
+# as a row, button first, text wrapping beside it, long code names broken anywhere (same
+# classes in ipywidgets 7 and 8).
 _CSS = """<style>
 .dlcourse-quiz .widget-radio-box label,
 .dlcourse-quiz .widget-checkbox,
 .dlcourse-quiz .widget-checkbox label {
-  height: auto; min-height: var(--jp-widgets-inline-height, 28px); white-space: normal;
-  line-height: 1.4; overflow: visible; text-overflow: clip; align-items: flex-start;
+  display: flex; align-items: flex-start; height: auto;
+  min-height: var(--jp-widgets-inline-height, 28px); line-height: 1.4;
+  white-space: normal; overflow: visible; text-overflow: clip; overflow-wrap: anywhere;
 }
 .dlcourse-quiz .widget-radio-box label { margin-bottom: 6px; }
 .dlcourse-quiz .widget-radio-box input,
-.dlcourse-quiz .widget-checkbox input { flex-shrink: 0; margin-top: 0.2em; }
-.dlcourse-quiz .widget-checkbox span { white-space: normal; overflow: visible; text-overflow: clip; }
+.dlcourse-quiz .widget-checkbox input {
+  order: -1; float: none; flex: 0 0 auto; align-self: flex-start; height: auto; margin-top: 0.2em;
+}
+.dlcourse-quiz .widget-checkbox span {
+  white-space: normal; overflow: visible; text-overflow: clip; overflow-wrap: anywhere;
+}
 </style>"""
 
 

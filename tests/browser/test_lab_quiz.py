@@ -27,7 +27,9 @@ LESSON = "module2/02_cnn.ipynb"
 #: label's text), of the option's label element, and whether the label clips its content.
 _OPTION_BOXES_JS = """
 (root) => [...root.querySelectorAll('.dlcourse-quiz-question')].map((box) => {
-  const labels = [...box.querySelectorAll('.widget-radio-box label, .widget-checkbox label')];
+  // a checkbox also holds an empty, hidden description label: only visible labels with text
+  const labels = [...box.querySelectorAll('.widget-radio-box label, .widget-checkbox label')]
+    .filter((label) => label.offsetParent !== null && label.textContent.replace(/\\u200b/g, '').trim());
   return labels.map((label) => {
     const range = document.createRange();
     range.selectNodeContents(label);
