@@ -115,8 +115,6 @@ def test_score_answers(tmp_path):
     ],
 )
 def test_malformed_files_name_the_file_and_field(tmp_path, mutate, message):
-    import copy
-
     data = copy.deepcopy(GOOD)
     mutate(data)
     path = write(tmp_path, data)

@@ -112,6 +112,7 @@ def option_order(lesson: str, question_id: str, n_options: int) -> list[int]:
     >>> order == option_order("cnn", "pooling", 4)
     True
     """
+
     def rank(i: int) -> bytes:
         return hashlib.sha256(f"{lesson}/{question_id}/{i}".encode()).digest()
 
