@@ -735,14 +735,25 @@ class Parts:
 
 
 def _question_file(lesson: str) -> Any:
-    """Read a lesson's knowledge-check questions afresh from the shipped YAML, by id."""
+    """Read a lesson's knowledge-check questions afresh from the shipped YAML, by id.
+
+    Each question's options are put in the order the lesson widget shows them
+    (:func:`dlcourse.quiz.option_order`), so that letters mean what the learner saw.
+    """
     from pathlib import Path
 
     import yaml
 
+    from .quiz._model import option_order  # fair_play() reports a replaced one
+
     path = Path(__file__).resolve().parent / "quiz" / "questions" / f"{lesson}.yaml"
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {q["id"]: q for q in data["questions"]}
+    questions = {}
+    for q in data["questions"]:
+        options = q["options"]
+        q["options"] = [options[i] for i in option_order(lesson, str(q["id"]), len(options))]
+        questions[q["id"]] = q
+    return questions
 
 
 def _selected(lesson: str, ids: Iterable[str]) -> list[dict[str, Any]]:

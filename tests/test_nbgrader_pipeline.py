@@ -138,9 +138,9 @@ TYPICAL: dict[str, dict] = {
         "mistake": "the perceptron dated to 1943, a causal mask taken for padding, and one wrong option "
         "added to a choose-all question",
         "patches": [
-            ("answers_history", '"perceptron-date": "B"', '"perceptron-date": "A"'),
-            ("answers_transformers", '"causal-mask": "B"', '"causal-mask": "A"'),
-            ("answers_transformers", '"mha-libraries": ["A", "B", "D"]', '"mha-libraries": ["A", "C", "D"]'),
+            ("answers_history", '"perceptron-date": "D"', '"perceptron-date": "A"'),
+            ("answers_transformers", '"causal-mask": "A"', '"causal-mask": "C"'),
+            ("answers_transformers", '"mha-libraries": ["A", "B", "C"]', '"mha-libraries": ["A", "B", "D"]'),
         ],
         # one wrong single answer costs its point; the choose-all question scores (2 right - 1 wrong) / 3.
         "scores": {

@@ -1,5 +1,18 @@
-"""Knowledge checks: question files with feedback on every option, a widget, and plain
-functions for checking answers (used by the lessons, the tests and graded exercises)."""
+"""Knowledge checks: question files with feedback on every option, a widget, and checks.
+
+The lessons show them with :func:`show_quiz`; the tests and the graded exercises check
+answers with :func:`check_answer` and :func:`score_answers`. Options appear in a shuffled
+order that is stable per question (:func:`option_order`), the same in the widget, the text
+version and the letters every checker accepts.
+
+Examples
+--------
+>>> from dlcourse.quiz import load_quiz, check_answer
+>>> quiz = load_quiz("cnn")
+>>> q = quiz["pooling"]
+>>> check_answer(q, q.correct_letters).correct
+True
+"""
 
 from ._model import (
     Option,
@@ -9,7 +22,9 @@ from ._model import (
     Result,
     available_quizzes,
     check_answer,
+    letter,
     load_quiz,
+    option_order,
     parse_quiz,
     questions_dir,
     score_answers,
@@ -24,7 +39,9 @@ __all__ = [
     "QuestionFileError",
     "available_quizzes",
     "check_answer",
+    "letter",
     "load_quiz",
+    "option_order",
     "parse_quiz",
     "questions_dir",
     "score_answers",

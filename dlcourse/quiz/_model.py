@@ -19,13 +19,20 @@ Question files are YAML, one per lesson, in ``dlcourse/quiz/questions/<lesson>.y
 
 Every option needs ``text``, ``correct`` and ``feedback``. A single-answer question has
 exactly one correct option; a multiple-answer question at least one.
-Nothing here imports a widget library, so the logic is tested without a browser.
+
+The learner sees each question's options in a shuffled order that is the same on every run
+and every machine: :func:`option_order` derives it from the lesson name and the question id.
+:func:`load_quiz` returns the options in that order, so the widget, the text version, the
+letters that :func:`check_answer` and :func:`score_answers` accept and the graded knowledge
+check (``dlcourse.selfcheck``) all agree. Nothing here imports a widget library, so the
+logic is tested without a browser.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -37,7 +44,10 @@ __all__ = [
     "Quiz",
     "Result",
     "QuestionFileError",
+    "letter",
     "load_quiz",
+    "option_order",
+    "parse_quiz",
     "available_quizzes",
     "check_answer",
     "score_answers",
@@ -51,8 +61,83 @@ class QuestionFileError(ValueError):
     """A question file is malformed; the message names the file and the field."""
 
 
+def letter(index: int) -> str:
+    """Return the letter that labels the option at a 0-based position.
+
+    Parameters
+    ----------
+    index : int
+        Position of the option as shown, from 0.
+
+    Returns
+    -------
+    str
+        ``"A"`` for 0, ``"B"`` for 1, and so on.
+
+    Examples
+    --------
+    >>> letter(0), letter(3)
+    ('A', 'D')
+    """
+    return chr(ord("A") + index)
+
+
+def option_order(lesson: str, question_id: str, n_options: int) -> list[int]:
+    """Return the order in which a question's options are shown: stable, and shuffled.
+
+    Each option is ranked by the SHA-256 digest of ``"<lesson>/<question id>/<index in the
+    file>"``, so the order looks random, differs between questions, and is the same on every
+    run, machine and Python version (``hash()`` and :mod:`random` promise neither). Where the
+    correct option sits in the file therefore tells the learner nothing.
+
+    Parameters
+    ----------
+    lesson : str
+        The quiz's lesson name (its file name without ``.yaml``).
+    question_id : str
+        The question's ``id``.
+    n_options : int
+        How many options the question has.
+
+    Returns
+    -------
+    list of int
+        ``order[k]`` is the index, in the file, of the option shown at position ``k``.
+
+    Examples
+    --------
+    >>> order = option_order("cnn", "pooling", 4)
+    >>> sorted(order)
+    [0, 1, 2, 3]
+    >>> order == option_order("cnn", "pooling", 4)
+    True
+    """
+
+    def rank(i: int) -> bytes:
+        return hashlib.sha256(f"{lesson}/{question_id}/{i}".encode()).digest()
+
+    return sorted(range(n_options), key=rank)
+
+
 @dataclass(frozen=True)
 class Option:
+    """One answer option of a question.
+
+    Parameters
+    ----------
+    text : str
+        What the learner reads.
+    correct : bool
+        Whether choosing it is right.
+    feedback : str
+        Why it is right or wrong, shown when the learner checks it.
+
+    Examples
+    --------
+    >>> Option("4", True, "2 + 2 = 4.").correct
+    True
+    """
+
     text: str
     correct: bool
     feedback: str
@@ -60,6 +145,28 @@ class Option:
 
 @dataclass(frozen=True)
 class Question:
+    """One question, with its options in the order the learner sees them.
+
+    Parameters
+    ----------
+    id : str
+        Unique within the quiz: letters, digits, ``-`` and ``_``.
+    prompt : str
+        The question.
+    options : tuple of Option
+        The options, in the order shown (letter A first).
+    multiple : bool, default False
+        ``True`` when several options may be correct ("choose all that apply").
+    explanation : str, default ""
+        Shown after a right or partly right answer.
+
+    Examples
+    --------
+    >>> q = Question("q", "2 + 2?", (Option("5", False, "No."), Option("4", True, "Yes.")))
+    >>> q.correct_indices, q.correct_letters
+    (frozenset({1}), 'B')
+    """
+
     id: str
     prompt: str
     options: tuple[Option, ...]
@@ -68,23 +175,58 @@ class Question:
 
     @property
     def correct_indices(self) -> frozenset[int]:
+        """The 0-based positions of the correct options, as shown."""
         return frozenset(i for i, o in enumerate(self.options) if o.correct)
+
+    @property
+    def correct_letters(self) -> str:
+        """The letters of the correct options, as shown (``"B"``, or ``"AC"``)."""
+        return "".join(letter(i) for i in sorted(self.correct_indices))
 
 
 @dataclass(frozen=True)
 class Quiz:
+    """A lesson's knowledge check: its questions, each with options in the order shown.
+
+    Parameters
+    ----------
+    lesson : str
+        The lesson name, equal to the question file's name.
+    title : str
+        The heading shown above the questions.
+    questions : tuple of Question
+        The questions, in file order.
+    source : str, default ""
+        The file the quiz was read from.
+
+    Examples
+    --------
+    >>> quiz = Quiz("demo", "Demo", (Question("q", "2 + 2?", (Option("4", True, "Yes."), Option("5", False, "No."))),))
+    >>> len(quiz), quiz["q"].prompt, quiz
+    (1, '2 + 2?', Quiz('demo', 1 questions))
+    """
+
     lesson: str
     title: str
     questions: tuple[Question, ...]
     source: str = ""
 
     def __len__(self) -> int:
+        """Return the number of questions."""
         return len(self.questions)
 
-    def __repr__(self) -> str:  # short: a notebook cell ending in show_quiz(...) echoes it
+    def __repr__(self) -> str:
+        """Return a short form: a notebook cell ending in ``show_quiz(...)`` echoes it."""
         return f"Quiz({self.lesson!r}, {len(self.questions)} questions)"
 
     def __getitem__(self, key: int | str) -> Question:
+        """Return a question by position or by id.
+
+        Raises
+        ------
+        KeyError
+            When no question has the id; the message lists the ids.
+        """
         if isinstance(key, str):
             for q in self.questions:
                 if q.id == key:
@@ -93,14 +235,31 @@ class Quiz:
         return self.questions[key]
 
     def as_text(self, *, show_answers: bool = False) -> str:
-        """The quiz as plain text, for consoles and notebook runs without widgets."""
+        """Return the quiz as plain text, for consoles and notebook runs without widgets.
+
+        Parameters
+        ----------
+        show_answers : bool, default False
+            Mark the correct options with ``*`` (for instructors).
+
+        Returns
+        -------
+        str
+            The title, then each question with its options lettered as the widget shows them.
+
+        Examples
+        --------
+        >>> q = Question("q", "2 + 2?", (Option("4", True, "Yes."), Option("5", False, "No.")))
+        >>> print(Quiz("demo", "Demo", (q,)).as_text(show_answers=True).splitlines()[2:5])
+        ['Q1. 2 + 2?', '   A) 4 *', '   B) 5']
+        """
         lines = [f"Knowledge check: {self.title} ({len(self.questions)} questions)", ""]
         for n, q in enumerate(self.questions, 1):
             kind = " (choose all that apply)" if q.multiple else ""
             lines.append(f"Q{n}. {q.prompt}{kind}")
             for i, o in enumerate(q.options):
                 mark = " *" if show_answers and o.correct else ""
-                lines.append(f"   {chr(ord('A') + i)}) {o.text}{mark}")
+                lines.append(f"   {letter(i)}) {o.text}{mark}")
             lines.append("")
         lines.append("Run this notebook in JupyterLab or Colab to answer interactively, or call")
         lines.append(f"dlcourse.quiz.check_answer(quiz['<id>'], 'B') with quiz = dlcourse.quiz.load_quiz({self.lesson!r}).")
@@ -109,14 +268,39 @@ class Quiz:
 
 @dataclass(frozen=True)
 class Result:
-    """The outcome of checking one answer."""
+    """The outcome of checking one answer.
+
+    Parameters
+    ----------
+    correct : bool
+        Whether exactly the correct options were chosen.
+    score : float
+        1.0 when exactly right; partial credit for a multiple-answer question.
+    feedback : tuple of (str, bool, str)
+        For each chosen option: its text, whether it is correct, and its feedback.
+    missed : tuple of str, default ()
+        The correct options not chosen (multiple-answer questions).
+
+    Examples
+    --------
+    >>> print(Result(False, 0.0, (("5", False, "2 + 2 is 4."),)).as_text())
+    Not quite.
+    ✘ 5: 2 + 2 is 4.
+    """
 
     correct: bool
-    score: float  # 1.0 when exactly right; partial credit for multiple-answer questions
-    feedback: tuple[tuple[str, bool, str], ...]  # (option text, was it correct, feedback) per chosen option
-    missed: tuple[str, ...] = field(default=())  # correct options not chosen (multiple answers)
+    score: float
+    feedback: tuple[tuple[str, bool, str], ...]
+    missed: tuple[str, ...] = field(default=())
 
     def as_text(self) -> str:
+        """Return the verdict and the feedback on every chosen option, one per line.
+
+        Returns
+        -------
+        str
+            ``Correct!``, ``Partly right.`` or ``Not quite.``, then one line per option.
+        """
         head = "Correct!" if self.correct else ("Partly right." if self.score > 0 else "Not quite.")
         lines = [head]
         for text, ok, fb in self.feedback:
@@ -127,7 +311,18 @@ class Result:
 
 
 def questions_dir() -> Path:
-    """The folder of the question files that ship with dlcourse."""
+    """Return the folder of the question files that ship with dlcourse.
+
+    Returns
+    -------
+    Path
+        ``dlcourse/quiz/questions`` inside the installed package.
+
+    Examples
+    --------
+    >>> (questions_dir() / "cnn.yaml").exists()
+    True
+    """
     return Path(str(resources.files("dlcourse.quiz") / "questions"))
 
 
@@ -145,13 +340,40 @@ def _require(mapping: Any, key: str, kind: type, where: str, path: str) -> Any:
     return value
 
 
-def parse_quiz(data: Any, path: str = "<quiz>") -> Quiz:
+def parse_quiz(data: Any, path: str = "<quiz>", *, shuffle: bool = True) -> Quiz:
     """Validate a parsed question file and build a :class:`Quiz`.
+
+    Parameters
+    ----------
+    data : Any
+        The file's content as :func:`yaml.safe_load` returns it.
+    path : str, default "<quiz>"
+        Where it came from, for error messages.
+    shuffle : bool, default True
+        Put each question's options in the order the learner sees them
+        (:func:`option_order`); ``False`` keeps the file's order.
+
+    Returns
+    -------
+    Quiz
+        The validated quiz.
 
     Raises
     ------
     QuestionFileError
         Naming the file, the question and the field that is wrong.
+
+    Examples
+    --------
+    >>> data = {"lesson": "demo", "title": "Demo", "questions": [{"id": "q", "prompt": "2 + 2?",
+    ...     "options": [{"text": 4, "correct": True, "feedback": "Yes."},
+    ...                 {"text": 5, "correct": False, "feedback": "No."}]}]}
+    >>> [o.text for o in parse_quiz(data, shuffle=False)["q"].options]
+    ['4', '5']
+    >>> parse_quiz({"lesson": "demo"})
+    Traceback (most recent call last):
+    ...
+    dlcourse.quiz._model.QuestionFileError: <quiz>: the file is missing the field 'title'
     """
     if not isinstance(data, dict):
         raise QuestionFileError(f"{path}: the file must hold a mapping with 'lesson', 'title' and 'questions'")
@@ -197,11 +419,13 @@ def parse_quiz(data: Any, path: str = "<quiz>") -> Quiz:
                 f"{path}: {where}, field 'options' has {n_correct} correct options; "
                 "set 'multiple: true' or mark exactly one"
             )
+        if shuffle:
+            options = [options[i] for i in option_order(lesson, qid, len(options))]
         questions.append(Question(qid, prompt, tuple(options), multiple, str(explanation)))
     return Quiz(lesson, title, tuple(questions), path)
 
 
-def load_quiz(lesson: str | Path) -> Quiz:
+def load_quiz(lesson: str | Path, *, shuffle: bool = True) -> Quiz:
     """Load the knowledge check of a lesson.
 
     Parameters
@@ -209,6 +433,14 @@ def load_quiz(lesson: str | Path) -> Quiz:
     lesson : str or Path
         A lesson name such as ``"history"`` (a file that ships with dlcourse), or the path
         of a YAML question file.
+    shuffle : bool, default True
+        Options in the order the learner sees them (:func:`option_order`), which is what
+        letters refer to everywhere; ``False`` keeps the file's order (for authors).
+
+    Returns
+    -------
+    Quiz
+        The questions, with options in the order shown.
 
     Raises
     ------
@@ -220,9 +452,11 @@ def load_quiz(lesson: str | Path) -> Quiz:
     Examples
     --------
     >>> from dlcourse.quiz import load_quiz, available_quizzes
-    >>> quiz = load_quiz(available_quizzes()[0])
-    >>> len(quiz) >= 1
+    >>> quiz = load_quiz("cnn")
+    >>> len(quiz) >= 6
     True
+    >>> load_quiz("cnn", shuffle=False)["pooling"].options == quiz["pooling"].options
+    False
     """
     import yaml
 
@@ -235,14 +469,25 @@ def load_quiz(lesson: str | Path) -> Quiz:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         raise QuestionFileError(f"{path}: not valid YAML: {exc}") from None
-    quiz = parse_quiz(data, str(path))
+    quiz = parse_quiz(data, str(path), shuffle=shuffle)
     if path.parent == questions_dir() and quiz.lesson != path.stem:
         raise QuestionFileError(f"{path}: field 'lesson' is {quiz.lesson!r} but the file is named {path.stem!r}")
     return quiz
 
 
 def available_quizzes() -> list[str]:
-    """Names of the knowledge checks that ship with dlcourse."""
+    """Return the names of the knowledge checks that ship with dlcourse.
+
+    Returns
+    -------
+    list of str
+        Lesson names, sorted; each loads with :func:`load_quiz`.
+
+    Examples
+    --------
+    >>> "cnn" in available_quizzes()
+    True
+    """
     return sorted(p.stem for p in questions_dir().glob("*.yaml"))
 
 
@@ -250,7 +495,7 @@ def _as_indices(question: Question, selected: int | str | Iterable[int | str] | 
     if selected is None:
         return set()
     items: Sequence[int | str] = [selected] if isinstance(selected, (int, str)) else list(selected)
-    out = set()
+    out: set[int] = set()
     n = len(question.options)
     for item in items:
         if isinstance(item, bool):
@@ -262,12 +507,12 @@ def _as_indices(question: Question, selected: int | str | Iterable[int | str] | 
             else:
                 texts = [o.text for o in question.options]
                 if s not in texts:
-                    raise ValueError(f"{item!r} is not an option of question {question.id!r}: use a letter A-{chr(ord('A') + n - 1)}")
+                    raise ValueError(f"{item!r} is not an option of question {question.id!r}: use a letter A-{letter(n - 1)}")
                 idx = texts.index(s)
         else:
             idx = int(item)
         if not 0 <= idx < n:
-            raise ValueError(f"question {question.id!r} has options A-{chr(ord('A') + n - 1)} (0-{n - 1}); got {item!r}")
+            raise ValueError(f"question {question.id!r} has options A-{letter(n - 1)} (0-{n - 1}); got {item!r}")
         out.add(idx)
     return out
 
@@ -278,9 +523,10 @@ def check_answer(question: Question, selected: int | str | Iterable[int | str] |
     Parameters
     ----------
     question : Question
-    selected : int, str, iterable of those, or None
+        A question of a loaded quiz; letters and indices refer to its options as shown.
+    selected : int, str, iterable of int or str, or None
         Option index (0-based), letter (``"A"``), option text, or several of them for a
-        multiple-answer question.
+        multiple-answer question; ``None`` for no answer.
 
     Returns
     -------
@@ -289,12 +535,23 @@ def check_answer(question: Question, selected: int | str | Iterable[int | str] |
         for a single-answer question; for a multiple-answer question it is
         (right choices - wrong choices) / number of correct options, floored at 0.
 
+    Raises
+    ------
+    ValueError
+        For a letter or index that is not an option, or several answers to a
+        single-answer question.
+    TypeError
+        For an answer that is neither an index, a letter nor an option's text.
+
     Examples
     --------
-    >>> from dlcourse.quiz._model import Option, Question, check_answer
+    >>> from dlcourse.quiz import Option, Question, check_answer
     >>> q = Question("q", "2 + 2?", (Option("4", True, "Yes."), Option("5", False, "No.")))
     >>> check_answer(q, "A").correct, check_answer(q, 1).score
     (True, 0.0)
+    >>> quiz = load_quiz("cnn")
+    >>> check_answer(quiz["pooling"], quiz["pooling"].correct_letters).correct
+    True
     """
     chosen = _as_indices(question, selected)
     if not question.multiple and len(chosen) > 1:
@@ -311,15 +568,36 @@ def check_answer(question: Question, selected: int | str | Iterable[int | str] |
     return Result(correct, score, feedback, missed)
 
 
-def score_answers(quiz: Quiz, answers: dict[str, Any]) -> tuple[float, dict[str, Result]]:
+def score_answers(
+    quiz: Quiz, answers: Mapping[str, int | str | Iterable[int | str] | None]
+) -> tuple[float, dict[str, Result]]:
     """Score a whole quiz; unanswered questions score 0.
+
+    Parameters
+    ----------
+    quiz : Quiz
+        A loaded quiz; letters refer to the options as shown.
+    answers : mapping of str to answer
+        Question id -> an answer as :func:`check_answer` takes it.
 
     Returns
     -------
     total : float
         Sum of the per-question scores (out of ``len(quiz)``).
-    results : dict
+    results : dict of str to Result
         Question id -> :class:`Result`.
+
+    Raises
+    ------
+    KeyError
+        When ``answers`` names a question the quiz does not have.
+
+    Examples
+    --------
+    >>> quiz = load_quiz("cnn")
+    >>> total, results = score_answers(quiz, {"pooling": quiz["pooling"].correct_letters})
+    >>> total, results["pooling"].correct
+    (1.0, True)
     """
     unknown = set(answers) - {q.id for q in quiz.questions}
     if unknown:

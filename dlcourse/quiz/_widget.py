@@ -1,18 +1,47 @@
-"""The knowledge-check widget (ipywidgets 7.7 and 8), with a plain-text fallback."""
+"""The knowledge-check widget (ipywidgets 7.7 and 8), with a plain-text fallback.
+
+The options appear in the order of :func:`dlcourse.quiz.load_quiz` (shuffled, stable per
+question), lettered as in the text version and as :func:`dlcourse.quiz.check_answer` reads
+letters.
+"""
 
 from __future__ import annotations
 
 import html
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from ._model import Question, Quiz, Result, check_answer, load_quiz
+from ._model import Question, Quiz, Result, check_answer, letter, load_quiz
 
 __all__ = ["show_quiz", "quiz_widget"]
 
 # Okabe-Ito colours: distinguishable with every common colour-vision deficiency; the
 # feedback also says right/wrong in words and symbols, never by colour alone.
 _RIGHT, _WRONG = "#009E73", "#D55E00"
+
+# ipywidgets gives every radio label and checkbox a fixed one-line height (and the radio
+# button floats after the text), so a long option runs over the next one. Lay each option out
+# as a row, button first, text wrapping beside it, long code names broken anywhere (same
+# classes in ipywidgets 7 and 8).
+_CSS = """<style>
+.dlcourse-quiz .widget-radio-box label,
+.dlcourse-quiz .widget-checkbox,
+.dlcourse-quiz .widget-checkbox label {
+  display: flex; align-items: flex-start; height: auto;
+  min-height: var(--jp-widgets-inline-height, 28px); line-height: 1.4;
+  white-space: normal; overflow: visible; text-overflow: clip; overflow-wrap: anywhere;
+}
+.dlcourse-quiz .widget-radio-box label { margin-bottom: 6px; }
+.dlcourse-quiz .widget-radio-box input,
+.dlcourse-quiz .widget-checkbox input {
+  order: -1; float: none; flex: 0 0 auto; align-self: flex-start; height: auto; margin-top: 0.2em;
+}
+.dlcourse-quiz .widget-checkbox span {
+  white-space: normal; overflow: visible; text-overflow: clip; overflow-wrap: anywhere;
+}
+</style>"""
 
 
 def _feedback_html(result: Result, question: Question) -> str:
@@ -32,11 +61,42 @@ def _feedback_html(result: Result, question: Question) -> str:
     return "".join(parts)
 
 
+def _ticked(boxes: list[Any]) -> Callable[[], list[int]]:
+    """Return a function that gives the positions of the ticked checkboxes."""
+    return lambda: [i for i, box in enumerate(boxes) if box.value]
+
+
+def _picked(radio: Any) -> Callable[[], list[int]]:
+    """Return a function that gives the position of the chosen radio button, if any."""
+    return lambda: [] if radio.index is None else [radio.index]
+
+
 def quiz_widget(quiz: Quiz) -> Any:
     """Build the ipywidgets tree for ``quiz`` (one box per question and a score line).
 
     The root carries the CSS class ``dlcourse-quiz``; each question box
-    ``dlcourse-quiz-question``, for tests and styling.
+    ``dlcourse-quiz-question``, for tests and styling. Long options wrap.
+
+    Parameters
+    ----------
+    quiz : Quiz
+        A loaded quiz; options are shown in its order, lettered A, B, ...
+
+    Returns
+    -------
+    ipywidgets.VBox
+        The root widget: a title, one box per question (prompt, choices, a Check button
+        and feedback) and the score.
+
+    Examples
+    --------
+    >>> from dlcourse.quiz import load_quiz, quiz_widget
+    >>> quiz = load_quiz("cnn")
+    >>> root = quiz_widget(quiz)
+    >>> len(root.children) == len(quiz) + 2   # title, questions, score
+    True
+    >>> root.children[1].children[1].options[0] == f"A) {quiz.questions[0].options[0].text}"
+    True
     """
     import ipywidgets as w
 
@@ -45,24 +105,25 @@ def quiz_widget(quiz: Quiz) -> Any:
     scores: dict[str, float] = {}
     boxes = []
     for n, q in enumerate(quiz.questions, 1):
-        labels = [f"{chr(ord('A') + i)}) {o.text}" for i, o in enumerate(q.options)]
+        labels = [f"{letter(i)}) {o.text}" for i, o in enumerate(q.options)]
         if q.multiple:
             choices = [w.Checkbox(value=False, description=label, indent=False, layout=w.Layout(width="auto")) for label in labels]
-            chooser = w.VBox(choices)
-
-            def selected(choices=choices) -> list[int]:
-                return [i for i, c in enumerate(choices) if c.value]
+            chooser: Any = w.VBox(choices)
+            selected = _ticked(choices)
         else:
             chooser = w.RadioButtons(options=labels, index=None, layout=w.Layout(width="auto"))
-
-            def selected(chooser=chooser) -> list[int]:
-                return [] if chooser.index is None else [chooser.index]
+            selected = _picked(chooser)
 
         button = w.Button(description="Check", button_style="primary", tooltip="Check this answer")
         feedback = w.HTML(value="")
         feedback.add_class("dlcourse-quiz-feedback")
 
-        def on_click(_btn: Any, q=q, selected=selected, feedback=feedback) -> None:
+        def on_click(
+            _btn: Any,
+            q: Question = q,
+            selected: Callable[[], list[int]] = selected,
+            feedback: Any = feedback,
+        ) -> None:
             result = check_answer(q, selected())
             feedback.value = _feedback_html(result, q)
             if result.feedback:
@@ -75,18 +136,20 @@ def quiz_widget(quiz: Quiz) -> Any:
         box = w.VBox([w.HTML(value=f"<b>Q{n}.</b> {html.escape(q.prompt)}{hint}"), chooser, button, feedback])
         box.add_class("dlcourse-quiz-question")
         boxes.append(box)
-    root = w.VBox([w.HTML(value=f"<h3>Knowledge check: {html.escape(quiz.title)}</h3>"), *boxes, score_html])
+    title = w.HTML(value=f"{_CSS}<h3>Knowledge check: {html.escape(quiz.title)}</h3>")
+    root = w.VBox([title, *boxes, score_html])
     root.add_class("dlcourse-quiz")
     return root
 
 
 def _in_kernel() -> bool:
+    """Return whether this runs in a Jupyter kernel (not a script or the plain REPL)."""
     ip = sys.modules.get("IPython")
     shell = ip.get_ipython() if ip is not None else None
     return shell is not None and getattr(shell, "kernel", None) is not None
 
 
-def show_quiz(lesson: str | Quiz, *, text: bool | None = None) -> Any:
+def show_quiz(lesson: str | Path | Quiz, *, text: bool | None = None) -> Quiz:
     """Show a lesson's knowledge check: a widget in Jupyter, plain text elsewhere.
 
     In a Jupyter kernel the widget is displayed together with a plain-text version of
@@ -108,9 +171,13 @@ def show_quiz(lesson: str | Quiz, *, text: bool | None = None) -> Any:
 
     Examples
     --------
-    >>> from dlcourse.quiz import show_quiz, available_quizzes
-    >>> quiz = show_quiz(available_quizzes()[0], text=True)   # doctest: +ELLIPSIS
-    Knowledge check: ...
+    >>> from dlcourse.quiz import show_quiz
+    >>> quiz = show_quiz("cnn", text=True)   # doctest: +ELLIPSIS
+    Knowledge check: Convolutional networks (... questions)
+    <BLANKLINE>
+    Q1. ...
+    >>> quiz
+    Quiz('cnn', ... questions)
     """
     quiz = lesson if isinstance(lesson, Quiz) else load_quiz(lesson)
     if text is None:
@@ -118,8 +185,9 @@ def show_quiz(lesson: str | Quiz, *, text: bool | None = None) -> Any:
     if text:
         print(quiz.as_text())
         return quiz
-    from IPython.display import display
+    import IPython.display
 
+    display: Callable[..., Any] = IPython.display.display  # IPython has no type hints
     widget = quiz_widget(quiz)
     bundle = _widget_bundle(widget)
     bundle["text/plain"] = quiz.as_text()
@@ -128,7 +196,7 @@ def show_quiz(lesson: str | Quiz, *, text: bool | None = None) -> Any:
 
 
 def _widget_bundle(widget: Any) -> dict[str, Any]:
-    """The display data of a widget, on ipywidgets 8 (``_repr_mimebundle_``) and 7."""
+    """Return the display data of a widget, on ipywidgets 8 (``_repr_mimebundle_``) and 7."""
     if hasattr(widget, "_repr_mimebundle_"):
         return dict(widget._repr_mimebundle_())
     return {  # ipywidgets 7.x publishes this same view spec from _ipython_display_
