@@ -138,6 +138,13 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
          '[final["PyTorch"].mean(), final["Keras"].mean()]', ".1f"),
         ("random pushes, mean return", "random_scores.mean()", ".1f"),
     ],
+    "module3/04_healthcare.ipynb": [
+        ("breast cancer test AUC logistic/PyTorch/Keras", '[auc["breast cancer", m] for m in MODELS]', ".3f"),
+        ("diabetes test AUC logistic/PyTorch/Keras", '[auc["diabetes", m] for m in MODELS]', ".3f"),
+        ("diabetes test ECE before/after temperature, PyTorch",
+         'list(rows["diabetes", "PyTorch MLP"]["ECE"])', ".3f"),
+        ("PPV at prevalence 1%/10%/37%", "[ppv_1, ppv_10, ppv_37]", ".2f"),
+    ],
     "source/ex01_perceptron/ex01_perceptron.ipynb": [
         ("perceptron, 0 vs 1 test accuracy", "acc01", ".3f"),
     ],
