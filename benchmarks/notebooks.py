@@ -142,6 +142,13 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("sentiment test accuracy TF-IDF/PyTorch/Keras", "[acc_base, acc_torch, acc_keras]", ".3f"),
         ("BPE tokens per word, 100/10,000 pieces", "[values[0], values[-1]]", ".2f"),
     ],
+    "module3/04_healthcare.ipynb": [
+        ("breast cancer test AUC logistic/PyTorch/Keras", '[auc["breast cancer", m] for m in MODELS]', ".3f"),
+        ("diabetes test AUC logistic/PyTorch/Keras", '[auc["diabetes", m] for m in MODELS]', ".3f"),
+        ("diabetes test ECE before/after temperature, PyTorch",
+         'list(rows["diabetes", "PyTorch MLP"]["ECE"])', ".3f"),
+        ("PPV at prevalence 1%/10%/37%", "[ppv_1, ppv_10, ppv_37]", ".2f"),
+    ],
     "source/ex01_perceptron/ex01_perceptron.ipynb": [
         ("perceptron, 0 vs 1 test accuracy", "acc01", ".3f"),
     ],
