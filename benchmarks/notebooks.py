@@ -142,6 +142,11 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("sentiment test accuracy TF-IDF/PyTorch/Keras", "[acc_base, acc_torch, acc_keras]", ".3f"),
         ("BPE tokens per word, 100/10,000 pieces", "[values[0], values[-1]]", ".2f"),
     ],
+    "module3/03_speech.ipynb": [
+        ("spoken-digit accuracy PyTorch/Keras", '[acc["PyTorch"], acc["Keras"]]', ".3f"),
+        ("CTC WER PyTorch/Keras/cut-at-silence baseline",
+         '[wer["PyTorch"], wer["Keras"], wer["cut at silence + digit CNN"]]', ".3f"),
+    ],
     "module3/04_healthcare.ipynb": [
         ("breast cancer test AUC logistic/PyTorch/Keras", '[auc["breast cancer", m] for m in MODELS]', ".3f"),
         ("diabetes test AUC logistic/PyTorch/Keras", '[auc["diabetes", m] for m in MODELS]', ".3f"),
