@@ -137,6 +137,12 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
          '[final["PyTorch"].mean(), final["Keras"].mean()]', ".1f"),
         ("random pushes, mean return", "random_scores.mean()", ".1f"),
     ],
+    "module3/01_vision.ipynb": [
+        ("detector mAP@0.5 PyTorch/Keras", '[det_scores[f]["mAP@0.5"] for f in ("PyTorch", "Keras")]', ".3f"),
+        ("detector box AP@0.5 PyTorch/Keras", '[det_scores[f]["box AP@0.5 (any digit)"] for f in ("PyTorch", "Keras")]', ".3f"),
+        ("segmenter mean IoU PyTorch/Keras", '[seg_scores[f]["mean IoU"] for f in ("PyTorch", "Keras")]', ".3f"),
+        ("NMS = tf.image.non_max_suppression (of 500)", "agree_tf", "d"),
+    ],
     "source/ex01_perceptron/ex01_perceptron.ipynb": [
         ("perceptron, 0 vs 1 test accuracy", "acc01", ".3f"),
     ],

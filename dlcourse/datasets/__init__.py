@@ -14,6 +14,7 @@ from ._base import Bunch, ChecksumError, get_data_home, package_data_path, sha25
 from ._convert import to_tf_dataset, to_torch_loader
 from ._fetch import CorruptCacheWarning, DownloadError, fetch_fashion_mnist, fetch_mnist, fetch_spoken_digits
 from ._loaders import load_breast_cancer, load_digits, load_mnist_sample, load_shakespeare, load_spoken_digits
+from ._scenes import make_digit_scenes
 from ._synthetic import (
     make_moons,
     make_moving_shapes,
@@ -47,6 +48,7 @@ __all__ = [
     "make_windows",
     "make_moving_shapes",
     "make_transactions",
+    "make_digit_scenes",
     "to_torch_loader",
     "to_tf_dataset",
 ]
