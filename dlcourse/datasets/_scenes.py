@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 
 from ._base import Bunch
@@ -19,7 +21,7 @@ def _resized_digits(images: np.ndarray, size: int) -> np.ndarray:
         return images.astype(np.float32) / 255.0
     from PIL import Image  # Pillow comes with matplotlib
 
-    out = [np.asarray(Image.fromarray(im).resize((size, size), Image.BILINEAR)) for im in images]
+    out = [np.asarray(Image.fromarray(im).resize((size, size), Image.Resampling.BILINEAR)) for im in images]
     return np.stack(out).astype(np.float32) / 255.0
 
 
@@ -106,7 +108,7 @@ def make_digit_scenes(
         raise ValueError(f"mask_threshold must be in (0, 1], got {mask_threshold!r}")
     rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
 
-    source = load_mnist_sample(subset)  # validates subset
+    source = cast(Bunch, load_mnist_sample(cast(Any, subset)))  # validates subset
     images = np.zeros((n_scenes, canvas_size, canvas_size), np.float32)
     masks = np.zeros((n_scenes, canvas_size, canvas_size), np.uint8)
     instances = np.zeros_like(masks)
@@ -118,7 +120,8 @@ def make_digit_scenes(
     span = canvas_size - digit_size + 1
     used = 0
     for j, k in enumerate(counts):
-        boxes, labels = [], []
+        boxes: list[tuple[int, int, int, int]] = []
+        labels: list[int] = []
         for _ in range(k):
             patch, (x0, y0, x1, y1), label = digits[used], inks[used], int(source.target[picks[used]])
             used += 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 
@@ -80,7 +80,7 @@ def make_spoken_digit_sequences(
     lo, hi = (float(p) for p in pause)
     if not 0 <= lo <= hi:
         raise ValueError(f"pause must be (shortest, longest) seconds with 0 <= shortest <= longest, got {pause}")
-    clips = load_spoken_digits(subset)  # validates subset
+    clips = cast(Bunch, load_spoken_digits(cast(Any, subset)))  # validates subset
     names = clips.speaker_names
     if speakers is None:
         chosen = np.arange(len(names))
@@ -94,7 +94,7 @@ def make_spoken_digit_sequences(
     rng = random_state if isinstance(random_state, np.random.Generator) else np.random.default_rng(random_state)
     rate = clips.sample_rate
     # Which clips say digit d in the voice of speaker s: one lookup table, built once.
-    table = {(s, d): np.flatnonzero((clips.speakers == s) & (clips.target == d)) for s in chosen for d in range(10)}
+    table = {(int(s), d): np.flatnonzero((clips.speakers == s) & (clips.target == d)) for s in chosen for d in range(10)}
 
     audio, target, boundaries, who = [], [], [], []
     for _ in range(int(n_sequences)):

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from browser.lab_helpers import CHROMIUM, CHROMIUM_ARGS, ROOT
 
 HTML = ROOT / "_build" / "html"

@@ -14,9 +14,8 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from bs4 import BeautifulSoup
-
 from browser.lab_helpers import ROOT
+from bs4 import BeautifulSoup
 
 pytestmark = pytest.mark.website
 
