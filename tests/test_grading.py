@@ -249,3 +249,43 @@ def test_not_a_course_and_unknown_assignment_are_clear_errors(tmp_path, capsys):
     demo.make_demo_course(tmp_path)
     assert main(["grade", "run", "nope", "--course", str(tmp_path)]) == 1
     assert "generate_assignment nope" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def tmp_environment(tmp_path_factory) -> Path:
+    """A Python environment under /tmp: its own interpreter binary (``--copies``), prefix and
+    ``ipykernel``; the rest of the packages come from the shared environment through a ``.pth``.
+    Before the fix the sandbox's private /tmp hid all of it and every kernel failed to start."""
+    import subprocess
+    import sys
+    import sysconfig
+
+    env = tmp_path_factory.mktemp("env-under-tmp")
+    assert str(env).startswith("/tmp/")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--copies", str(env)], check=True)
+    site = Path(subprocess.run([str(env / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path("
+                                "'purelib'))"], check=True, capture_output=True, text=True).stdout.strip())
+    import ipykernel
+
+    shutil.copytree(Path(ipykernel.__file__).parent, site / "ipykernel")
+    shutil.copy(Path(ipykernel.__file__).parent.parent / "ipykernel_launcher.py", site)
+    (site / "shared-environment.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    return env / "bin" / "python"
+
+
+@ROOT_ONLY
+def test_grades_with_the_environment_under_tmp(tmp_path, tmp_environment):
+    from dlcourse.grading.batch import GradeOptions, grade_assignment
+
+    release = demo.make_demo_course(tmp_path)
+    where = "import sys, ipykernel\nprint('KERNEL', sys.executable, ipykernel.__file__)\n"
+    demo.submit(tmp_path, "ada", demo.student_notebook(release, {**demo.CORRECT, "square": where +
+                                                                 demo.CORRECT["square"]}))
+    demo.submit(tmp_path, "alan", demo.student_notebook(release, WRONG_SQUARE))
+    (tmp_path / "roster.csv").write_text("id\nada\nalan\n")
+    run = grade_assignment(GradeOptions("ps1", tmp_path, roster=tmp_path / "roster.csv", kernel_python=str(
+        tmp_environment), cell_timeout=20, progress=False, quiet=True, jobs=2))
+    assert {r.student: (r.status, r.score) for r in run.results} == {"ada": ("graded", 5), "alan": ("graded", 3)}
+    printed = (tmp_path / "autograded" / "ada" / "ps1" / "problem1.ipynb").read_text()
+    env = str(tmp_environment.parent.parent)
+    assert f"KERNEL {env}/bin/python {env}/lib/" in printed  # the interpreter and ipykernel from /tmp

@@ -20,6 +20,7 @@ It is a script, not a module of the package, so that it starts in a few millisec
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import fcntl
@@ -78,7 +79,16 @@ class SandboxSetupError(RuntimeError):
 def _check(ret: int, what: str) -> None:
     if ret != 0:
         err = ctypes.get_errno()
-        raise SandboxSetupError(f"{what}: {os.strerror(err)} (errno {err})")
+        raise SandboxSetupError(f"{what}: {os.strerror(err)} (errno {err} {errno.errorcode.get(err, '')})")
+
+
+def describe_error(exc: BaseException, step: str) -> str:
+    """One line for the instructor: the step, the call and path, the errno."""
+    if isinstance(exc, OSError) and exc.errno is not None:
+        where = " ".join(repr(str(f)) for f in (exc.filename, exc.filename2) if f is not None)
+        return (f"{step}: {where + ': ' if where else ''}{exc.strerror} "
+                f"(errno {exc.errno} {errno.errorcode.get(exc.errno, '')})")
+    return f"{step}: {type(exc).__name__}: {' '.join(str(exc).split())}"
 
 
 def mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
@@ -129,10 +139,9 @@ def build_root(cfg: dict) -> str:
         if os.path.islink(link):
             _mkdirs(os.path.dirname(newroot + link))
             os.symlink(os.readlink(link), newroot + link)
-    for path in sorted(cfg["read_only"], key=len):
-        if os.path.lexists(path) and not os.path.islink(path):
-            bind(path, newroot, recursive=path not in ("/sys",))
-    # private, size-limited scratch space, then the kernel's own folder (which may lie under /tmp)
+    # Private, size-limited scratch space FIRST, then the read-only binds and the kernel's own
+    # folder on top: a path under /tmp, /var/tmp or /dev/shm (a virtual environment in /tmp)
+    # mounted before its tmpfs would be hidden by it, and the kernel's execve would fail.
     size = int(cfg.get("tmp_bytes", 64 << 20))
     _mkdirs(newroot + "/dev")
     mount("tmpfs", newroot + "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "size=64k,mode=0755")
@@ -144,6 +153,9 @@ def build_root(cfg: dict) -> str:
     for tmp in ("/tmp", "/var/tmp", "/dev/shm"):
         _mkdirs(newroot + tmp)
         mount("tmpfs", newroot + tmp, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
+    for path in sorted(cfg["read_only"], key=len):
+        if os.path.lexists(path) and not os.path.islink(path):
+            bind(path, newroot, recursive=path not in ("/sys",))
     bind(cfg["rw_dir"], newroot, writable=True)
     _mkdirs(newroot + "/proc")
     # hidepid=2: the kernel sees only its own processes, not even this init's command line
@@ -153,7 +165,9 @@ def build_root(cfg: dict) -> str:
     return newroot
 
 
-def drop_privileges_and_exec(cfg: dict, argv: list[str], newroot: str) -> None:
+def drop_privileges_and_exec(cfg: dict, argv: list[str], newroot: str, step: list[str]) -> None:
+    """Become the kernel: chroot, limits, the sandbox user, then ``execve``; ``step`` says where it failed."""
+    step[0] = "setsid"
     os.setsid()
     rw_dir = cfg["rw_dir"]
     uid, gid = int(cfg["uid"]), int(cfg["gid"])
@@ -161,11 +175,15 @@ def drop_privileges_and_exec(cfg: dict, argv: list[str], newroot: str) -> None:
         for name in dirnames + filenames:
             os.lchown(os.path.join(dirpath, name), uid, gid)
     os.lchown(rw_dir, uid, gid)
+    step[0] = "chroot"
     os.chroot(newroot)
+    step[0] = "chdir"
     os.chdir(cfg["cwd"])
+    step[0] = "setrlimit"
     for name, value in cfg.get("rlimits", {}).items():
         soft, hard = (value, value) if isinstance(value, int) else value
         resource.setrlimit(RLIMITS[name], (int(soft), int(hard)))
+    step[0] = "setuid"
     os.setgroups([])
     os.setresgid(gid, gid, gid)
     os.setresuid(uid, uid, uid)
@@ -173,12 +191,20 @@ def drop_privileges_and_exec(cfg: dict, argv: list[str], newroot: str) -> None:
     if os.getuid() == 0 or os.geteuid() == 0:  # pragma: no cover - defensive
         raise SandboxSetupError("still root after setresuid")
     os.umask(0o077)
+    step[0] = "open the kernel log"
     log = os.open(cfg["kernel_log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     devnull = os.open("/dev/null", os.O_RDONLY)
+    keep = int(cfg.get("_status_fd", -1))
     os.dup2(devnull, 0)
     os.dup2(log, 1)
     os.dup2(log, 2)
-    os.closerange(3, 65536)
+    if keep > 2:  # the close-on-exec pipe that carries a failure back to the init
+        os.dup2(keep, 3)
+        os.set_inheritable(3, False)
+        os.closerange(4, 65536)
+    else:
+        os.closerange(3, 65536)
+    step[0] = "execve"
     os.execve(argv[0], argv, cfg["env"])
 
 
@@ -201,15 +227,36 @@ def run_init(cfg: dict, argv: list[str]) -> int:
             loopback_up()
         newroot = build_root(cfg)
     except Exception as exc:  # the grader reads this report
-        _write_report(cfg, {"setup_error": f"{type(exc).__name__}: {exc}"})
+        _write_report(cfg, {"setup_error": describe_error(exc, "building the sandbox's file system")})
         return 70
+    # After chroot the kernel cannot reach the report file: it writes a failure into this
+    # close-on-exec pipe instead (nothing arrives when execve succeeds) and the init reports it.
+    status_r, status_w = os.pipe()
     kernel = os.fork()
     if kernel == 0:
+        os.close(status_r)
+        cfg["_status_fd"] = status_w
+        step = ["start"]
         try:
-            drop_privileges_and_exec(cfg, argv, newroot)
-        except BaseException as exc:  # pragma: no cover - reported to the grader
-            _write_report(cfg, {"setup_error": f"{type(exc).__name__}: {exc}"})
+            drop_privileges_and_exec(cfg, argv, newroot, step)
+        except BaseException as exc:
+            with contextlib.suppress(OSError):
+                os.write(3 if step[0] == "execve" else status_w,
+                         describe_error(exc, f"starting the kernel ({step[0]} {argv[0]!r})").encode()[:4000])
         os._exit(71)
+    os.close(status_w)
+    failure = b""
+    while True:
+        try:
+            chunk = os.read(status_r, 4096)
+        except InterruptedError:  # pragma: no cover
+            continue
+        if not chunk:
+            break
+        failure += chunk
+    os.close(status_r)
+    if failure:
+        _write_report(cfg, {"setup_error": failure.decode("utf-8", "replace")})
 
     def forward(signum, _frame):
         try:
@@ -240,6 +287,8 @@ def run_init(cfg: dict, argv: list[str]) -> int:
     else:
         report["exit_code"] = os.WEXITSTATUS(status)
         code = os.WEXITSTATUS(status)
+    if failure:
+        report["setup_error"] = failure.decode("utf-8", "replace")
     _write_report(cfg, report)
     return code  # returning kills every process left in the namespace
 
@@ -263,13 +312,18 @@ def main(args: list[str]) -> int:
         cfg = json.load(fh)
     argv = list(cfg["argv"]) + list(args[1:])
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # die with the grader
-    for procs in cfg.get("cgroup_procs", []):
-        with open(procs, "w") as fh:
-            fh.write(str(os.getpid()))
+    try:
+        for procs in cfg.get("cgroup_procs", []):
+            with open(procs, "w") as fh:
+                fh.write(str(os.getpid()))
+    except OSError as exc:
+        _write_report(cfg, {"setup_error": describe_error(exc, "joining the kernel's cgroup")})
+        return 70
     flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET | CLONE_NEWPID
     if _libc.unshare(flags) != 0:
         err = ctypes.get_errno()
-        _write_report(cfg, {"setup_error": f"unshare: {os.strerror(err)} (errno {err})"})
+        _write_report(cfg, {"setup_error": f"unshare(NEWNS|NEWUTS|NEWIPC|NEWNET|NEWPID): {os.strerror(err)} "
+                                           f"(errno {err} {errno.errorcode.get(err, '')})"})
         return 70
     init = os.fork()
     if init == 0:

@@ -41,11 +41,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import sandbox as sb
+from .course import (
+    RESULTS_DIR,
+    append_progress,
+    clear_progress,
+    hidden_test_markers,
+    load_course_config,
+    quiet_logger,
+    write_run_state,
+)
 from .executor import CellInfo, RunSettings, StudentJob, StudentOutcome
 from .status import Reason, StudentResult
 from .submissions import Student, Submission, find_submissions, import_zip, load_roster
-
-RESULTS_DIR = "dlcourse_grading"
 
 
 class GradingError(RuntimeError):
@@ -93,29 +100,6 @@ class GradingRun:
 
 
 # --------------------------------------------------------------------------- course
-
-
-def load_course_config(root: Path):
-    """The nbgrader configuration an ``nbgrader`` command run in ``root`` would see."""
-    from jupyter_core.paths import jupyter_config_path
-    from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
-
-    cfg = Config()
-    for path in list(reversed(jupyter_config_path())) + [str(root)]:
-        for name in ("nbgrader_config.py",):
-            if os.path.isfile(os.path.join(path, name)):
-                cfg.merge(PyFileConfigLoader(name, path=path).load_config())
-    cfg.CourseDirectory.root = str(root)
-    return cfg
-
-
-def _quiet_logger(name: str) -> logging.Logger:
-    log = logging.getLogger(f"dlcourse.grading.{name}")
-    log.propagate = False
-    if not log.handlers:
-        log.addHandler(logging.NullHandler())
-    return log
 
 
 class _Capture(logging.Handler):
@@ -366,7 +350,7 @@ class Recorder:
         c.Autograde.create_student = True
         c.BaseConverter.force = True
         capture = _Capture()
-        log = _quiet_logger("autograde")
+        log = quiet_logger("autograde")
         log.addHandler(capture)
         try:
             with warnings.catch_warnings():
@@ -521,13 +505,26 @@ def _grade_assignment(options: GradeOptions) -> GradingRun:
         except OSError:
             raise GradingError(f"another `dlcourse grade run` is grading {root}; wait for it to finish "
                                "(the gradebook has one writer)") from None
-        return _grade_locked(options, root)
+        # run.json says what this run did, so that an export after a failed or killed run
+        # never reads "nobody graded" as "nobody submitted"
+        started = write_run_state(root, options.assignment, "running").started_at
+        try:
+            return _grade_locked(options, root)
+        except KeyboardInterrupt:
+            write_run_state(root, options.assignment, "interrupted", reason="interrupted (Ctrl-C)",
+                            started_at=started)
+            raise
+        except BaseException as exc:
+            why = " ".join(str(exc).split()) or type(exc).__name__
+            write_run_state(root, options.assignment, "failed", reason=why, started_at=started)
+            raise
 
 
 def _grade_locked(options: GradeOptions, root: Path) -> GradingRun:
     import importlib.util
 
     t_start = time.monotonic()
+    started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
     if importlib.util.find_spec("fastjsonschema") is not None:
         # nbformat validates every notebook it reads and writes (six times per student here);
@@ -538,20 +535,21 @@ def _grade_locked(options: GradeOptions, root: Path) -> GradingRun:
     config = load_course_config(root)
     from nbgrader.coursedir import CourseDirectory
 
-    coursedir = CourseDirectory(config=config, log=_quiet_logger("coursedir"))
+    coursedir = CourseDirectory(config=config, log=quiet_logger("coursedir"))
     db_url, course_id = coursedir.db_url, coursedir.course_id
     assignment = options.assignment
     notebooks, cells, max_score = read_assignment(db_url, course_id, assignment)
     roster = _load_students(db_url, course_id, options)
-    # Nothing has been written yet: refuse here if student code cannot be isolated.
+    if options.roster is not None:
+        # the roster is not a result, and an export after a refusal needs it to tell missing students
+        _save_students(db_url, course_id, roster)
+    # No result has been written yet: refuse here if student code cannot be isolated.
     iso = sb.detect(options.sandbox_user) if options.sandbox else sb.Isolation(False, "--no-sandbox")
     if options.sandbox and not iso.available:
         raise sb.SandboxUnavailable(
             f"cannot isolate student code: {iso.reason}.\nRefusing to grade. To run student code WITHOUT "
             "isolation (only for work you trust), pass --no-sandbox."
         )
-    if options.roster is not None:
-        _save_students(db_url, course_id, roster)
     if options.students:
         roster = [s for s in roster if s.id in set(options.students)]
     submitted = Path(coursedir.format_path(coursedir.submitted_directory, ".", ".")).resolve()
@@ -596,7 +594,7 @@ def _grade_locked(options: GradeOptions, root: Path) -> GradingRun:
         settings = RunSettings(
             assignment=assignment, db_url=snap, config=_plain(config), cells=cells, limits=options.limits,
             workspace=ws, kernel_python=options.kernel_python, sandboxed=iso.available, cell_timeout=timeout,
-            max_notebook_bytes=options.max_notebook_bytes,
+            max_notebook_bytes=options.max_notebook_bytes, hidden_markers=hidden_test_markers(config),
         )
         jobs, missing_ids = [], []
         for s in roster:
@@ -661,6 +659,7 @@ def _grade_locked(options: GradeOptions, root: Path) -> GradingRun:
             if outcome is not None:
                 res.seconds = round(outcome.seconds, 2)
             res.finalize(submitted=True)
+            append_progress(root, assignment, res.to_dict())  # in the gradebook now: say so at once
             bar.set_postfix_str(f"{job.student}: {res.status}", refresh=False)
             bar.update(1)
 
@@ -702,6 +701,8 @@ def _grade_locked(options: GradeOptions, root: Path) -> GradingRun:
     tmp = results_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(payload, indent=1))
     tmp.replace(results_path)
+    clear_progress(root, assignment)
+    write_run_state(root, assignment, "finished", started_at=started_at)
     from .export import export_csv
 
     csv_path = export_csv(root, assignment, results_dir / "grades.csv")

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 import nbformat
 from nbformat.notebooknode import NotebookNode, from_dict
 
+from . import guard
 from .sandbox import _human
 from .status import Reason
 
@@ -87,6 +88,7 @@ class RunSettings:
     startup_timeout: int = 60
     max_notebook_bytes: int = 20 << 20
     max_file_bytes: int = 50 << 20
+    hidden_markers: tuple[str, str] = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")  # the course's delimiters
 
 
 @dataclass
@@ -198,8 +200,30 @@ def visible_source(source: str, begin: str = "BEGIN HIDDEN TESTS", end: str = "E
     return "\n".join(out)
 
 
-def repair_metadata(nb: NotebookNode, cells: dict[str, CellInfo], name: str) -> list[Reason]:
-    """Put nbgrader metadata back as the gradebook has it; report edited and deleted test cells."""
+def repair_metadata(nb: NotebookNode, cells: dict[str, CellInfo], name: str,
+                    markers: tuple[str, str] = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")) -> list[Reason]:
+    """Put nbgrader metadata back as the gradebook has it; report edited and deleted test cells.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The student's notebook, changed in place.
+    cells : dict
+        grade_id -> :class:`CellInfo` of this notebook, from the gradebook.
+    name : str
+        The notebook's name, for the reasons.
+    markers : tuple of str, optional
+        The course's hidden-test delimiters: a test cell equal to the released version
+        (hidden region removed) is not an edit.
+
+    Returns
+    -------
+    list of Reason
+        ``tampered_tests`` and ``metadata_repaired`` findings.
+    """
+    def visible(src: str) -> str:
+        return visible_source(src, *markers)
+
     reasons: list[Reason] = []
     # a grade id claimed by several cells: keep the copy with the original source (else the last)
     claims: dict[str, list[int]] = {}
@@ -211,7 +235,7 @@ def repair_metadata(nb: NotebookNode, cells: dict[str, CellInfo], name: str) -> 
     keepers: dict[str, int] = {}
     for gid, idxs in claims.items():
         info = cells[gid]
-        same = [i for i in idxs if _norm(nb.cells[i].source) in (_norm(info.source), _norm(visible_source(info.source)))]
+        same = [i for i in idxs if _norm(nb.cells[i].source) in (_norm(info.source), _norm(visible(info.source)))]
         keepers[gid] = (same or idxs)[-1]
     seen: set[str] = set()
     for i, cell in enumerate(nb.cells):
@@ -242,10 +266,10 @@ def repair_metadata(nb: NotebookNode, cells: dict[str, CellInfo], name: str) -> 
                                                    f"({', '.join(changed)}); put back before grading", name)
         if info.locked and info.autograded_test:
             mine = _norm(cell.source if cell.cell_type == info.cell_type else "\0changed type")
-            if mine not in (_norm(visible_source(info.source)), _norm(info.source)):
+            if mine not in (_norm(visible(info.source)), _norm(info.source)):
                 reasons.append(Reason("tampered_tests", f"test cell {gid!r} was edited; restored from the "
                                                         "gradebook before grading", name))
-        elif info.locked and _norm(cell.source) not in (_norm(info.source), _norm(visible_source(info.source))):
+        elif info.locked and _norm(cell.source) not in (_norm(info.source), _norm(visible(info.source))):
             reasons.append(Reason("metadata_repaired", f"locked cell {gid!r} was edited; restored", name))
     for gid, info in cells.items():
         if gid not in seen and info.autograded_test:
@@ -276,6 +300,15 @@ def normalize_test_outputs(cell: NotebookNode, reply: dict | None, tampered: boo
     >>> normalize_test_outputs(never_ran, None, not_run_reason="the kernel died before this test ran")
     >>> never_ran.outputs[0].ename
     'TestNotRun'
+
+    A test that did not raise keeps its points even when the code it called wrote to stderr
+    (plain nbgrader scores any stderr line as a failure): such output is kept as ordinary text.
+
+    >>> warned = new_code_cell("assert abs(f(2) - 4) < 1e-9")
+    >>> warned.outputs = [new_output("stream", name="stderr", text="UserWarning: slow path\\n")]
+    >>> normalize_test_outputs(warned, {"status": "ok"})
+    >>> [(o.output_type, o.name) for o in warned.outputs]
+    [('stream', 'stdout')]
     """
     outputs = list(cell.get("outputs", []))
     if tampered:
@@ -289,9 +322,26 @@ def normalize_test_outputs(cell: NotebookNode, reply: dict | None, tampered: boo
             errors = [_error_output(reply.get("ename") or "Error", reply.get("evalue", ""))]
         cell.outputs = errors + [o for o in outputs if o.get("output_type") != "error"]
     else:
+        # it did not raise: stderr text (warnings, logs) and tracebacks the code printed and
+        # caught itself are output, not failures (nbgrader would score either as 0)
+        outputs = [_as_text(o) if _counts_as_failure(o) else o for o in outputs]
         results = [i for i, o in enumerate(outputs) if o.get("output_type") == "execute_result"]
         if len(results) > 1:  # only the cell's own last expression counts
-            cell.outputs = [o for i, o in enumerate(outputs) if i not in set(results[:-1])]
+            outputs = [o for i, o in enumerate(outputs) if i not in set(results[:-1])]
+        cell.outputs = outputs
+
+
+def _counts_as_failure(output: NotebookNode) -> bool:
+    kind = output.get("output_type")
+    return kind == "error" or (kind == "stream" and output.get("name") == "stderr")
+
+
+def _as_text(output: NotebookNode) -> NotebookNode:
+    if output.get("output_type") == "error":
+        text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", "\n".join(output.get("traceback", []))) + "\n"
+    else:
+        text = output.get("text", "")
+    return nbformat.v4.new_output("stream", name="stdout", text=text)
 
 
 def _make_canary() -> tuple[NotebookNode, str]:
@@ -418,6 +468,10 @@ def _cell_label(nb: NotebookNode, index: int, numbering: dict[int, int]) -> str:
     cell = nb.cells[index]
     if "dlcourse_canary" in cell.metadata:
         return "the integrity check after " + _cell_label(nb, index - 1, numbering)
+    if "dlcourse_guard" in cell.metadata:
+        return "the grader's check before " + _cell_label(nb, index + 1, numbering)
+    if "dlcourse_guard_setup" in cell.metadata:
+        return "the grader's set-up cell"
     gid = cell.metadata.get("nbgrader", {}).get("grade_id")
     label = f"cell {numbering.get(index, index + 1)}"
     return f"{label} (grade_id {gid})" if gid else label
@@ -462,7 +516,7 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
         out.reasons.append(Reason(exc.kind, str(exc), name))
         return out
     cells = settings.cells.get(name, {})
-    out.reasons += repair_metadata(nb, cells, name)
+    out.reasons += repair_metadata(nb, cells, name, settings.hidden_markers)
     cfg = Config(copy.deepcopy(settings.config))
     cfg.OverwriteCells.add_missing_cells = True
     resources = {
@@ -478,11 +532,17 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
                                                       f"{str(exc).splitlines()[0][:200] if str(exc) else ''}", name))
         return out
 
-    # numbering the student sees (1-based), then canaries after each autograded test cell
+    # numbering the student sees (1-based); the grader's own cells: a set-up cell first, a guard
+    # before and a canary after each autograded test cell (see :mod:`.guard`)
     tests = {i for i, c in enumerate(nb.cells) if nbutils.is_grade(c) and not nbutils.is_solution(c)
              and c.cell_type == "code"}
-    new_cells, numbering, canaries, grade_idx = [], {}, {}, set()
+    new_cells, numbering, canaries, grade_idx = [guard.setup_cell()], {}, {}, set()
+    guards: dict[int, str] = {}
     for i, cell in enumerate(nb.cells):
+        if i in tests:
+            guard_cell, marker = guard.guard_cell()
+            guards[len(new_cells)] = marker
+            new_cells.append(guard_cell)
         numbering[len(new_cells)] = i + 1
         if i in tests:
             grade_idx.add(len(new_cells))
@@ -583,7 +643,17 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
             continue
         if not (rep["status"] == "error" and rep["ename"] == "AssertionError" and rep["evalue"] == nonce):
             tampered.append(idx)
+    put_back: list[str] = []
+    for idx, marker in guards.items():
+        what, as_written = guard.restored(ex.replies.get(idx), marker)
+        put_back += [w for w in what if w not in put_back]
+        if not as_written:
+            tampered.append(idx + 2)  # reported like a canary: the cell after the test it protects
+    if put_back:
+        out.reasons.append(Reason("tampered_checks", f"the notebook replaced {', '.join(put_back)}; the originals "
+                                                     "were put back before the tests ran", name))
     if tampered:
+        tampered.sort()
         where = _cell_label(nb, tampered[0] - 1, numbering)
         out.reasons.append(Reason("tampered_execution", f"test code did not run as written (checked after "
                                                         f"{where}): the notebook hooks or suppresses execution; "
@@ -601,7 +671,7 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
                                                       f"is not a valid score ({exc})", name))
 
     # ---- drop canaries, then nbgrader's own output post-processing
-    nb.cells = [c for i, c in enumerate(nb.cells) if i not in canaries]
+    nb.cells = [c for i, c in enumerate(nb.cells) if i not in canaries and i not in guards and i != 0]
     nb.metadata.pop("widgets", None)
     before = json.dumps([c.get("outputs", []) for c in nb.cells])
     try:

@@ -657,7 +657,8 @@ def preflight(ws: Workspace, secret_paths: list[str]) -> list[str]:
         if proc.returncode != 0 or not log.strip():
             raise SandboxUnavailable(
                 f"the sandbox did not start (exit {proc.returncode}): "
-                f"{rep.get('setup_error') or proc.stderr.strip() or log.strip()[-500:]}"
+                + " ".join((rep.get("setup_error") or proc.stderr.strip() or log.strip()[-500:]
+                            or "it reported no reason; run `dlcourse grade check` with DLCOURSE_DEBUG=1").split())
             )
         res = json.loads(log.strip().splitlines()[-1])
     finally:
