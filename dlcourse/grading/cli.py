@@ -58,6 +58,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                      "missing)")
     run.add_argument("--no-sandbox", action="store_true", help="run student code WITHOUT isolation, as you "
                      "(rlimits only); for trusted work only; reported in every result")
+    run.add_argument("--no-cgroups", action="store_true", help="limit kernels with rlimits only, as on a machine "
+                     "without cgroups (one sandbox user per worker)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)
 
@@ -109,7 +111,7 @@ def _run(args) -> int:
         assignment=args.assignment, course_root=args.course, roster=args.roster, zip_path=args.zip_path,
         zip_timestamp=when, jobs=args.jobs, sandbox=not args.no_sandbox, sandbox_user=args.sandbox_user,
         limits=limits, cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout, students=args.students,
-        extra_read_only=args.allow_read, progress=not args.no_progress,
+        extra_read_only=args.allow_read, cgroups=not args.no_cgroups, progress=not args.no_progress,
     )
     run = grade_assignment(opts)
     return 0 if run.results else 1

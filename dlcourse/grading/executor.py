@@ -36,13 +36,14 @@ import stat
 import time
 import traceback
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import nbformat
 from nbformat.notebooknode import NotebookNode, from_dict
 
 from . import guard
-from .sandbox import _human
+from .sandbox import human_size
 from .status import Reason
 
 SIGNAL_NAMES = {4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL", 11: "SIGSEGV", 15: "SIGTERM",
@@ -89,6 +90,7 @@ class RunSettings:
     max_notebook_bytes: int = 20 << 20
     max_file_bytes: int = 50 << 20
     hidden_markers: tuple[str, str] = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")  # the course's delimiters
+    slot: int = 0  # the worker's index: without cgroups each worker's kernels run as a user of their own
 
 
 @dataclass
@@ -344,6 +346,108 @@ def _as_text(output: NotebookNode) -> NotebookNode:
     return nbformat.v4.new_output("stream", name="stdout", text=text)
 
 
+@dataclass
+class GraderCells:
+    """Where :func:`add_grader_cells` put the grader's own cells, and how to read their replies.
+
+    Attributes
+    ----------
+    numbering : dict
+        Index in the executed notebook -> the cell number the student sees (1-based).
+    tests : set of int
+        Indices of the autograded test cells.
+    canaries : dict
+        Index -> nonce of the canary after each test (it must fail with exactly that message).
+    guards : dict
+        Index -> marker of the guard before each test (see :mod:`.guard`).
+    """
+
+    numbering: dict[int, int] = field(default_factory=dict)
+    tests: set[int] = field(default_factory=set)
+    canaries: dict[int, str] = field(default_factory=dict)
+    guards: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def grader_cells(self) -> set[int]:
+        """Indices of every cell the grader added (removed again before grades are recorded)."""
+        return {0} | set(self.canaries) | set(self.guards)
+
+    def check(self, replies: dict[int, dict], label: Callable[[int], str]) -> tuple[list[int], list[Reason]]:
+        """Read the canaries' and guards' replies.
+
+        Parameters
+        ----------
+        replies : dict
+            Cell index -> ``{"status", "ename", "evalue"}`` of every cell that ran.
+        label : callable
+            Cell index -> how the reasons name that cell (``cell 4 (grade_id test_mean)``).
+
+        Returns
+        -------
+        tuple
+            ``(tampered, reasons)``: indices of the cells after tests that did not run as
+            written (sorted), and the reasons to report.
+        """
+        tampered = []
+        for idx, nonce in self.canaries.items():
+            rep = replies.get(idx)
+            if rep is not None and not (rep["status"] == "error" and rep["ename"] == "AssertionError"
+                                        and rep["evalue"] == nonce):
+                tampered.append(idx)
+        put_back: list[str] = []
+        for idx, marker in self.guards.items():
+            what, as_written = guard.restored(replies.get(idx), marker)
+            put_back += [w for w in what if w not in put_back]
+            if not as_written:
+                tampered.append(idx + 2)  # reported like a canary: the cell after the test it protects
+        reasons = []
+        if put_back:
+            reasons.append(Reason("tampered_checks", f"the notebook replaced {', '.join(put_back)}; the originals "
+                                                     "were put back before the tests ran"))
+        tampered.sort()
+        if tampered:
+            reasons.append(Reason("tampered_execution", f"test code did not run as written (checked after "
+                                                        f"{label(tampered[0] - 1)}): the notebook hooks or "
+                                                        "suppresses execution; autograded tests scored 0"))
+        return tampered, reasons
+
+
+def add_grader_cells(nb: NotebookNode) -> GraderCells:
+    """Add the grader's cells: a set-up cell first, a guard before and a canary after each test.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The sanitized student notebook, changed in place.
+
+    Returns
+    -------
+    GraderCells
+        Where they are, and the numbering the student sees.
+    """
+    from nbgrader import utils as nbutils
+
+    tests = {i for i, c in enumerate(nb.cells) if nbutils.is_grade(c) and not nbutils.is_solution(c)
+             and c.cell_type == "code"}
+    added = GraderCells()
+    new_cells = [guard.setup_cell()]
+    for i, cell in enumerate(nb.cells):
+        if i in tests:
+            guard_cell, marker = guard.guard_cell()
+            added.guards[len(new_cells)] = marker
+            new_cells.append(guard_cell)
+        added.numbering[len(new_cells)] = i + 1
+        if i in tests:
+            added.tests.add(len(new_cells))
+        new_cells.append(cell)
+        if i in tests:
+            canary, nonce = _make_canary()
+            added.canaries[len(new_cells)] = nonce
+            new_cells.append(canary)
+    nb.cells = new_cells
+    return added
+
+
 def _make_canary() -> tuple[NotebookNode, str]:
     nonce = secrets.token_hex(12)
     a, b = secrets.randbelow(9000) + 1000, secrets.randbelow(9000) + 1000
@@ -480,7 +584,7 @@ def _cell_label(nb: NotebookNode, index: int, numbering: dict[int, int]) -> str:
 def _kernel_death(report: dict, limits, where: str) -> Reason:
     sig = report.get("signal")
     if report.get("oom_kills", 0) > 0:
-        return Reason("memory_limit", f"kernel died in {where}: memory limit ({_human(limits.memory_bytes)}) "
+        return Reason("memory_limit", f"kernel died in {where}: memory limit ({human_size(limits.memory_bytes)}) "
                                       "exceeded")
     if sig == 24:
         return Reason("cpu_limit", f"kernel died in {where}: CPU-time limit ({limits.cpu_seconds} s) exceeded")
@@ -532,29 +636,11 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
                                                       f"{str(exc).splitlines()[0][:200] if str(exc) else ''}", name))
         return out
 
-    # numbering the student sees (1-based); the grader's own cells: a set-up cell first, a guard
-    # before and a canary after each autograded test cell (see :mod:`.guard`)
-    tests = {i for i, c in enumerate(nb.cells) if nbutils.is_grade(c) and not nbutils.is_solution(c)
-             and c.cell_type == "code"}
-    new_cells, numbering, canaries, grade_idx = [guard.setup_cell()], {}, {}, set()
-    guards: dict[int, str] = {}
-    for i, cell in enumerate(nb.cells):
-        if i in tests:
-            guard_cell, marker = guard.guard_cell()
-            guards[len(new_cells)] = marker
-            new_cells.append(guard_cell)
-        numbering[len(new_cells)] = i + 1
-        if i in tests:
-            grade_idx.add(len(new_cells))
-        new_cells.append(cell)
-        if i in tests:
-            canary, nonce = _make_canary()
-            canaries[len(new_cells)] = nonce
-            new_cells.append(canary)
-    nb.cells = new_cells
+    added = add_grader_cells(nb)
+    numbering, grade_idx = added.numbering, added.tests
 
     ws = settings.workspace
-    sandbox = ws.new_kernel(job.workdir_files, jobs=1)
+    sandbox = ws.new_kernel(job.workdir_files, slot=settings.slot)
     ex_cls = execute_class()
     ex = ex_cls(config=cfg)
     ex.timeout = settings.cell_timeout
@@ -595,10 +681,10 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
         out.reasons.append(Reason("timeout", f"timeout in {where} after {settings.cell_timeout} s", name))
     for idx in ex.flooded:
         where = _cell_label(nb, idx, numbering)
-        out.reasons.append(Reason("output_flood", f"{where} printed more than {_human(20 * limits.output_bytes)}; "
+        out.reasons.append(Reason("output_flood", f"{where} printed more than {human_size(20 * limits.output_bytes)}; "
                                                   "the kernel was stopped", name))
     if ex.truncated:
-        out.reasons.append(Reason("output_truncated", f"output truncated: more than {_human(limits.output_bytes)} "
+        out.reasons.append(Reason("output_truncated", f"output truncated: more than {human_size(limits.output_bytes)} "
                                                       "of output", name))
     not_run_reason = None
     if failure is not None:
@@ -635,29 +721,11 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
                 out.reasons.append(Reason("memory_limit", f"MemoryError in {_cell_label(nb, idx, numbering)}",
                                           name))
 
-    # ---- canaries: did test code run as written?
-    tampered = []
-    for idx, nonce in canaries.items():
-        rep = ex.replies.get(idx)
-        if rep is None:
-            continue
-        if not (rep["status"] == "error" and rep["ename"] == "AssertionError" and rep["evalue"] == nonce):
-            tampered.append(idx)
-    put_back: list[str] = []
-    for idx, marker in guards.items():
-        what, as_written = guard.restored(ex.replies.get(idx), marker)
-        put_back += [w for w in what if w not in put_back]
-        if not as_written:
-            tampered.append(idx + 2)  # reported like a canary: the cell after the test it protects
-    if put_back:
-        out.reasons.append(Reason("tampered_checks", f"the notebook replaced {', '.join(put_back)}; the originals "
-                                                     "were put back before the tests ran", name))
-    if tampered:
-        tampered.sort()
-        where = _cell_label(nb, tampered[0] - 1, numbering)
-        out.reasons.append(Reason("tampered_execution", f"test code did not run as written (checked after "
-                                                        f"{where}): the notebook hooks or suppresses execution; "
-                                                        "autograded tests scored 0", name))
+    # ---- canaries and guards: did test code run as written, against genuine checking functions?
+    tampered, integrity = added.check(ex.replies, lambda idx: _cell_label(nb, idx, numbering))
+    for reason in integrity:
+        reason.notebook = name
+        out.reasons.append(reason)
 
     # ---- score from replies, never from the absence of output
     for idx in sorted(grade_idx):
@@ -671,7 +739,7 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
                                                       f"is not a valid score ({exc})", name))
 
     # ---- drop canaries, then nbgrader's own output post-processing
-    nb.cells = [c for i, c in enumerate(nb.cells) if i not in canaries and i not in guards and i != 0]
+    nb.cells = [c for i, c in enumerate(nb.cells) if i not in added.grader_cells]
     nb.metadata.pop("widgets", None)
     before = json.dumps([c.get("outputs", []) for c in nb.cells])
     try:
