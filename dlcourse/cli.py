@@ -56,6 +56,11 @@ SHIPPED_DATA: dict[str, tuple[str, str, str]] = {
         "Tiny Shakespeare, 1.1 M characters",
         "public domain (text from karpathy/char-rnn)",
     ),
+    "sentiment_labelled_sentences.tar.gz": (
+        "load_sentiment_sentences()",
+        "3,000 review sentences labelled by sentiment (Amazon, IMDb, Yelp)",
+        "CC BY 4.0; Kotzias et al. (KDD 2015), UCI dataset 331",
+    ),
 }
 
 
