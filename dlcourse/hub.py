@@ -251,8 +251,8 @@ def model_source(
 
     Examples
     --------
-    >>> import os
-    >>> os.environ["DLCOURSE_OFFLINE"] = "1"
+    With ``DLCOURSE_OFFLINE=1`` set (or no connection and an empty cache):
+
     >>> model_source("openai-community/gpt2", "/tmp/tiny-gpt2", announce=False)  # doctest: +SKIP
     ModelSource(name='/tmp/tiny-gpt2', pretrained=False)
     """

@@ -115,7 +115,6 @@ def test_lesson_runs_all_cells_without_errors(lesson: LessonRun) -> None:
     assert not broken, f"{lesson.path}: widgets did not render: {broken}"
 
 
-
 def test_lesson_shows_no_stderr(lesson: LessonRun) -> None:
     """A lesson that runs correctly shows no red text: no stderr stream in any cell.
 
