@@ -56,8 +56,10 @@ def python7() -> Path:
         capture_output=True, text=True, timeout=600,
     )
     if done.returncode != 0:
-        if any(s in done.stderr for s in ("No matching distribution", "Could not find a version", "NewConnectionError",
-                                          "Temporary failure in name resolution", "Network is unreachable")):
+        unreachable = ("No matching distribution", "Could not find a version", "NewConnectionError", "Could not fetch URL",
+                       "Failed to establish a new connection", "Temporary failure in name resolution",
+                       "Network is unreachable", "ProxyError", "Read timed out")
+        if any(s in done.stderr for s in unreachable):
             pytest.skip(f"pip could not install ipywidgets {IPYWIDGETS} from a registry: {done.stderr.strip()[-300:]}")
         pytest.fail(f"pip install {' '.join(requirements)} failed:\n{done.stderr[-2000:]}")
     stamp.write_text(json.dumps(requirements))
