@@ -36,6 +36,8 @@ import importlib
 import os
 from typing import TYPE_CHECKING, Any
 
+from . import _quiet_tensorflow
+
 __version__ = "0.1.0"
 
 #: The course repository; the Colab set-up cell and the badges point here.
@@ -45,6 +47,10 @@ REPO_URL = "https://github.com/dlcourse/dlcourse"
 # cell as a failure, and learners should not have to read them. This only sets a default:
 # it imports nothing, and a value the user set wins.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# That setting does not reach the INFO lines Abseil prints while TensorFlow 2.21 loads
+# ("oneDNN custom operations are on ..."): a small import hook holds them back, and only
+# them (see dlcourse/_quiet_tensorflow.py). It imports nothing either.
+_quiet_tensorflow.install()
 
 __all__ = [
     "REPO_URL",

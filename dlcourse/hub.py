@@ -1,23 +1,28 @@
 """Pretrained transformers from the Hugging Face Hub, with an offline path.
 
-The loaders below are the real, current code for the pretrained models the course uses
-(Hugging Face ``transformers`` 5, PyTorch). Each takes a Hub model id **or** a local
-folder written by ``save_pretrained``, so the same code runs on the real weights when
-they can be downloaded and on a small local model when they cannot (tests, offline
-machines).
+Lessons call the library itself (``pipeline(...)``, ``AutoModel.from_pretrained(...)``);
+this module only decides *what* they load. :func:`model_source` returns the Hub id when
+the Hub answers (or the weights are cached) and otherwise a local folder written by
+``save_pretrained``, so the very same call runs on the real weights online and on a small
+local model offline (tests, classrooms without a connection). :func:`build_tiny_bert` and
+:func:`build_tiny_gpt2` write such folders.
 
-When a Hub model is asked for and huggingface.co cannot be reached (and the weights are
-not in the local cache), the loaders raise :class:`HubUnavailableError`, whose message
-is the single line :data:`OFFLINE_MESSAGE`; lessons catch it (or check
-:func:`hub_available` first) and continue with an offline counterpart.
+The loaders (``load_text_generator``, ``load_sentiment_classifier``, ``load_bert``,
+``load_bert_classifier``) wrap the same calls for scripts and tests. When a Hub model is
+asked for and huggingface.co cannot be reached (and the weights are not in the local
+cache), they raise :class:`HubUnavailableError`, whose message is the single line
+:data:`OFFLINE_MESSAGE`.
 
-Which "System" of the course each piece answers (see the course's table of systems):
+What each loader gives:
 
-* ``load_text_generator``  - System 3, text generation with a GPT-style model.
-* ``load_sentiment_classifier`` - System 5, the model behind ``pipeline("sentiment-analysis")``.
-* ``load_bert`` - System 18, BERT tokenizer and encoder hidden states.
-* ``load_bert_classifier`` and ``classify_with_labels`` - System 27, BERT sequence
-  classification forward pass with labels.
+* ``load_text_generator`` - text generation with a GPT-style model.
+* ``load_sentiment_classifier`` - the model behind ``pipeline("sentiment-analysis")``.
+* ``load_bert`` - BERT's tokenizer and encoder hidden states.
+* ``load_bert_classifier`` and ``classify_with_labels`` - BERT sequence classification,
+  a forward pass with labels.
+
+Setting ``DLCOURSE_OFFLINE=1`` (the tests do) makes :func:`hub_available` answer
+``False`` at once, as ``HF_HUB_OFFLINE=1`` does, so nothing is downloaded.
 
 ``transformers`` 5 supports PyTorch only: its TensorFlow and JAX model classes
 (``TFAutoModel`` and friends) were removed (see the library's ``MIGRATION_GUIDE_V5.md``,
@@ -42,8 +47,9 @@ import contextlib
 import os
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from .frameworks import require, require_torch
 
@@ -53,8 +59,11 @@ __all__ = [
     "DEFAULT_SENTIMENT",
     "DEFAULT_SENTIMENT_REVISION",
     "OFFLINE_MESSAGE",
+    "OFFLINE_SWITCHES",
     "HubUnavailableError",
+    "ModelSource",
     "hub_available",
+    "model_source",
     "is_local_model",
     "load_text_generator",
     "generate_text",
@@ -66,13 +75,13 @@ __all__ = [
     "build_tiny_gpt2",
 ]
 
-#: GPT-2 small (124M parameters), the GPT-style generator of System 3.
+#: GPT-2 small (124M parameters), the GPT-style generator.
 DEFAULT_GENERATOR = "openai-community/gpt2"
-#: The model ``pipeline("sentiment-analysis")`` loads when none is named (System 5) ...
+#: The model ``pipeline("sentiment-analysis")`` loads when none is named ...
 DEFAULT_SENTIMENT = "distilbert/distilbert-base-uncased-finetuned-sst-2-english"
 #: ... at the revision transformers pins for it.
 DEFAULT_SENTIMENT_REVISION = "714eb0f"
-#: BERT base, uncased (Systems 18 and 27).
+#: BERT base, uncased.
 DEFAULT_BERT = "google-bert/bert-base-uncased"
 
 #: The one line a lesson prints when the Hub cannot be reached.
@@ -89,11 +98,23 @@ class HubUnavailableError(ConnectionError):
 
     ``str(error)`` is :data:`OFFLINE_MESSAGE` (one line), so ``print(error)`` is all a
     lesson needs; ``error.model`` names the model that was asked for.
+
+    Parameters
+    ----------
+    model : str, optional
+        The Hub id that could not be loaded.
+    message : str, optional
+        The error message; default :data:`OFFLINE_MESSAGE`.
     """
 
-    def __init__(self, model: str = "", message: str = OFFLINE_MESSAGE):
+    def __init__(self, model: str = "", message: str = OFFLINE_MESSAGE) -> None:
         super().__init__(message)
         self.model = model
+
+
+#: Environment variables that, set to 1/true/yes/on, mean "do not try the network":
+#: the course's own switch and the two that ``huggingface_hub`` and ``transformers`` honour.
+OFFLINE_SWITCHES = ("DLCOURSE_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
 
 
 def _endpoint() -> str:
@@ -101,16 +122,28 @@ def _endpoint() -> str:
 
 
 def _offline_by_setting() -> bool:
-    return any(os.environ.get(v, "").strip().lower() in _TRUE for v in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"))
+    return any(os.environ.get(v, "").strip().lower() in _TRUE for v in OFFLINE_SWITCHES)
 
 
 def hub_available(timeout: float = 3.0, endpoint: str | None = None) -> bool:
     """Return whether the Hugging Face Hub answers, within ``timeout`` seconds. Never raises.
 
-    ``False`` at once when ``HF_HUB_OFFLINE`` (or ``TRANSFORMERS_OFFLINE``) is set, the
-    switches ``huggingface_hub`` itself honours. Otherwise one ``HEAD`` request is sent to
-    ``endpoint`` (default: ``$HF_ENDPOINT`` or https://huggingface.co); any HTTP answer
-    below 500 counts as reachable.
+    ``False`` at once when one of :data:`OFFLINE_SWITCHES` is set: ``DLCOURSE_OFFLINE``
+    (the course's switch, which the tests set) or ``HF_HUB_OFFLINE`` /
+    ``TRANSFORMERS_OFFLINE`` (the ones ``huggingface_hub`` itself honours). Otherwise one
+    ``HEAD`` request is sent to ``endpoint``; any HTTP answer below 500 counts as reachable.
+
+    Parameters
+    ----------
+    timeout : float, optional
+        Seconds to wait for an answer.
+    endpoint : str, optional
+        The Hub's address; default ``$HF_ENDPOINT`` or https://huggingface.co.
+
+    Returns
+    -------
+    bool
+        ``True`` when the Hub answered.
 
     Examples
     --------
@@ -132,15 +165,106 @@ def hub_available(timeout: float = 3.0, endpoint: str | None = None) -> bool:
 
 
 def is_local_model(model: str | os.PathLike[str]) -> bool:
-    """Whether ``model`` is a folder on this machine (as written by ``save_pretrained``)."""
+    """Return whether ``model`` is a folder on this machine (as written by ``save_pretrained``).
+
+    Parameters
+    ----------
+    model : str or os.PathLike
+        A Hub id or a path.
+
+    Returns
+    -------
+    bool
+        ``True`` for an existing folder.
+
+    Examples
+    --------
+    >>> is_local_model(".")
+    True
+    >>> is_local_model("openai-community/gpt2")  # a Hub id, not a folder here
+    False
+    """
     try:
         return Path(model).expanduser().is_dir()
     except (TypeError, OSError):
         return False
 
 
+def _cached(model: str) -> bool:
+    """Return whether the Hub model's ``config.json`` is in the local Hugging Face cache."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return False
+    try:
+        return isinstance(try_to_load_from_cache(model, "config.json"), str)
+    except Exception:  # an id the cache cannot parse is simply not cached
+        return False
+
+
+class ModelSource(NamedTuple):
+    """What to pass to ``from_pretrained`` or ``pipeline(model=...)``, and where it comes from.
+
+    Attributes
+    ----------
+    name : str
+        A Hub id (``pretrained`` is ``True``) or the path of a local folder.
+    pretrained : bool
+        ``True`` for the real pretrained model, ``False`` for the offline substitute.
+    """
+
+    name: str
+    pretrained: bool
+
+
+def model_source(
+    model: str,
+    offline: str | os.PathLike[str],
+    *,
+    timeout: float = 3.0,
+    announce: bool = True,
+) -> ModelSource:
+    """Choose between a pretrained Hub model and an offline substitute folder.
+
+    The lesson then calls the library with the answer, for example
+    ``pipeline("sentiment-analysis", model=source.name)``: the call a learner reads is
+    the library's own, and only the model it names changes when there is no connection.
+
+    Parameters
+    ----------
+    model : str
+        A Hub id such as ``"openai-community/gpt2"``.
+    offline : str or os.PathLike
+        A folder written by ``save_pretrained`` (for example by :func:`build_tiny_bert`),
+        used when the Hub cannot be reached and ``model`` is not cached. It need not exist
+        yet: the lesson may write it after this call.
+    timeout : float, optional
+        Seconds to wait for the Hub (see :func:`hub_available`).
+    announce : bool, optional
+        Print :data:`OFFLINE_MESSAGE` when the offline folder is chosen.
+
+    Returns
+    -------
+    ModelSource
+        ``(model, True)`` when the Hub answers or the weights are cached, else
+        ``(str(offline), False)``.
+
+    Examples
+    --------
+    With ``DLCOURSE_OFFLINE=1`` set (or no connection and an empty cache):
+
+    >>> model_source("openai-community/gpt2", "/tmp/tiny-gpt2", announce=False)  # doctest: +SKIP
+    ModelSource(name='/tmp/tiny-gpt2', pretrained=False)
+    """
+    if _cached(model) or hub_available(timeout):
+        return ModelSource(model, True)
+    if announce:
+        print(OFFLINE_MESSAGE)
+    return ModelSource(str(Path(offline).expanduser()), False)
+
+
 @contextlib.contextmanager
-def _quiet_loading():
+def _quiet_loading() -> Iterator[None]:
     """Hide transformers' per-load progress bars and load reports while loading.
 
     Download progress bars (huggingface_hub) stay: a 500 MB download should show progress.
@@ -174,7 +298,7 @@ def _resolve(model: str | os.PathLike[str], timeout: float) -> tuple[str, dict[s
     return name, {"local_files_only": True}
 
 
-def _load(model: str | os.PathLike[str], timeout: float, load_fn):
+def _load(model: str | os.PathLike[str], timeout: float, load_fn: Callable[[str, dict[str, Any]], Any]) -> Any:
     name, extra = _resolve(model, timeout)
     try:
         with _quiet_loading():
@@ -193,7 +317,7 @@ def load_text_generator(
     device: str | int | None = None,
     timeout: float = 3.0,
 ) -> Any:
-    """A ``text-generation`` pipeline around a GPT-style (decoder-only) model. System 3.
+    """Return a ``text-generation`` pipeline around a GPT-style (decoder-only) model.
 
     Parameters
     ----------
@@ -214,7 +338,7 @@ def load_text_generator(
     transformers = require("transformers", "load a pretrained transformer")
     require_torch("run a transformers model (transformers 5 is PyTorch-only)")
 
-    def load(name, extra):
+    def load(name: str, extra: dict[str, Any]) -> Any:
         kwargs = dict(extra)
         if revision and not is_local_model(name):
             kwargs["revision"] = revision
@@ -260,7 +384,7 @@ def load_sentiment_classifier(
     device: str | int | None = None,
     timeout: float = 3.0,
 ) -> Any:
-    """A sentiment-analysis pipeline, with the model named explicitly. System 5.
+    """Return a sentiment-analysis pipeline, with the model named explicitly.
 
     ``pipeline("sentiment-analysis")`` with no model loads
     :data:`DEFAULT_SENTIMENT` at revision :data:`DEFAULT_SENTIMENT_REVISION` (a DistilBERT
@@ -278,7 +402,7 @@ def load_sentiment_classifier(
     if revision is None and str(model) == DEFAULT_SENTIMENT:
         revision = DEFAULT_SENTIMENT_REVISION
 
-    def load(name, extra):
+    def load(name: str, extra: dict[str, Any]) -> Any:
         kwargs = dict(extra)
         if revision and not is_local_model(name):
             kwargs["revision"] = revision
@@ -292,7 +416,7 @@ def load_sentiment_classifier(
 def load_bert(
     model: str | os.PathLike[str] = DEFAULT_BERT, *, revision: str | None = None, timeout: float = 3.0
 ) -> tuple[Any, Any]:
-    """BERT's tokenizer and encoder (``AutoModel``, no task head). System 18.
+    """Return BERT's tokenizer and encoder (``AutoModel``, no task head).
 
     ``model(**tokenizer(texts, padding=True, return_tensors="pt")).last_hidden_state``
     has shape ``(batch, sequence length, hidden size)``: one vector per token
@@ -301,7 +425,7 @@ def load_bert(
     transformers = require("transformers", "load a pretrained transformer")
     require_torch("run a transformers model (transformers 5 is PyTorch-only)")
 
-    def load(name, extra):
+    def load(name: str, extra: dict[str, Any]) -> Any:
         kwargs = dict(extra)
         if revision and not is_local_model(name):
             kwargs["revision"] = revision
@@ -319,7 +443,7 @@ def load_bert_classifier(
     revision: str | None = None,
     timeout: float = 3.0,
 ) -> tuple[Any, Any]:
-    """Tokenizer and ``AutoModelForSequenceClassification``. System 27.
+    """Return a tokenizer and an ``AutoModelForSequenceClassification``.
 
     Loaded from a plain pretrained encoder such as ``bert-base-uncased``, the
     classification head (a linear layer on the ``[CLS]`` vector) is new and random: the
@@ -329,7 +453,7 @@ def load_bert_classifier(
     transformers = require("transformers", "load a pretrained transformer")
     require_torch("run a transformers model (transformers 5 is PyTorch-only)")
 
-    def load(name, extra):
+    def load(name: str, extra: dict[str, Any]) -> Any:
         kwargs = dict(extra)
         if revision and not is_local_model(name):
             kwargs["revision"] = revision
@@ -341,7 +465,7 @@ def load_bert_classifier(
 
 
 def classify_with_labels(tokenizer: Any, model: Any, texts: list[str], labels: list[int]) -> Any:
-    """One forward pass of a sequence classifier *with labels*. System 27.
+    """Run one forward pass of a sequence classifier *with labels*.
 
     Passing ``labels`` makes the model compute the loss itself (cross-entropy for
     ``num_labels > 1``, mean squared error for ``num_labels == 1``): ``outputs.loss`` is a

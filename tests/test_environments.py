@@ -100,3 +100,21 @@ def test_site_tools_are_pinned_in_the_constraints():
     assert {"sphinx", "myst-nb", "sphinx-book-theme", "axe-playwright-python"} <= set(site)
     for name, version in site.items():
         assert constraints.get(name) == version, f"{name}: site.txt {version} vs constraints.txt {constraints.get(name)}"
+
+
+def test_the_all_extra_installs_what_the_lessons_need():
+    """``pip install "dlcourse[all]"`` names every package of requirements/course.txt except the
+    test tools, and accepts each pinned version (so the pinned route satisfies it)."""
+    from packaging.requirements import Requirement
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    pins = _pip_pins(ROOT / "requirements" / "course.txt")
+    test_tools = {_norm(Requirement(r).name) for r in extras["test"]}
+    assert test_tools <= set(pins), f"test tools missing from course.txt: {test_tools - set(pins)}"
+    everything = {_norm(Requirement(r).name): Requirement(r) for r in extras["all"]}
+    assert set(everything) == set(pins) - test_tools, (
+        f"only in [all]: {set(everything) - set(pins)}; missing from [all]: {set(pins) - test_tools - set(everything)}"
+    )
+    for name, req in everything.items():
+        assert req.specifier.contains(pins[name], prereleases=True), f"[all] {req} rejects the pin {name}=={pins[name]}"
+    assert "transformers" in everything  # the transformers lesson needs it; [course,torch,tensorflow,rl] lacks it

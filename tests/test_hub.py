@@ -59,24 +59,60 @@ def local_server():
         server.server_close()
 
 
+def _online_switches(monkeypatch):
+    """Clear every offline switch (the test configuration sets DLCOURSE_OFFLINE=1)."""
+    for name in hub.OFFLINE_SWITCHES:
+        monkeypatch.delenv(name, raising=False)
+
+
 def test_hub_available_true_when_the_endpoint_answers(local_server, monkeypatch):
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    _online_switches(monkeypatch)
     assert hub.hub_available(timeout=2, endpoint=local_server(200)) is True
     assert hub.hub_available(timeout=2, endpoint=local_server(404)) is True  # answered: reachable
 
 
 def test_hub_available_false_on_server_error_refusal_and_offline_switch(local_server, monkeypatch):
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    _online_switches(monkeypatch)
     assert hub.hub_available(timeout=2, endpoint=local_server(503)) is False
     assert hub.hub_available(timeout=1, endpoint="http://127.0.0.1:9") is False  # refused
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     assert hub.hub_available(timeout=2, endpoint=local_server(200)) is False
 
 
+@pytest.mark.parametrize("switch", ["DLCOURSE_OFFLINE", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"])
+@pytest.mark.parametrize("value", ["1", "true", "YES", "on"])
+def test_every_offline_switch_stops_the_request(local_server, monkeypatch, switch, value):
+    """DLCOURSE_OFFLINE (set by the tests) must stop the request, as the Hugging Face switches do."""
+    _online_switches(monkeypatch)
+    endpoint = local_server(200)
+    assert hub.hub_available(timeout=2, endpoint=endpoint) is True
+    monkeypatch.setenv(switch, value)
+    monkeypatch.setattr(hub.urllib.request, "urlopen", lambda *a, **k: pytest.fail("no request when offline"))
+    assert hub.hub_available(timeout=2, endpoint=endpoint) is False
+
+
+def test_offline_switch_set_to_zero_does_not_count(local_server, monkeypatch):
+    _online_switches(monkeypatch)
+    monkeypatch.setenv("DLCOURSE_OFFLINE", "0")
+    assert hub.hub_available(timeout=2, endpoint=local_server(200)) is True
+
+
+def test_model_source_picks_the_hub_online_and_the_folder_offline(local_server, monkeypatch, tmp_path, capsys):
+    _online_switches(monkeypatch)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty_cache"))
+    monkeypatch.setenv("HF_ENDPOINT", local_server(200))
+    assert hub.model_source("owner/model", tmp_path / "tiny") == hub.ModelSource("owner/model", True)
+    assert capsys.readouterr().out == ""
+    monkeypatch.setenv("DLCOURSE_OFFLINE", "1")
+    source = hub.model_source("owner/model", tmp_path / "tiny")
+    assert source == hub.ModelSource(str(tmp_path / "tiny"), False) and not source.pretrained
+    assert capsys.readouterr().out.strip() == hub.OFFLINE_MESSAGE
+    hub.model_source("owner/model", tmp_path / "tiny", announce=False)
+    assert capsys.readouterr().out == ""
+
+
 def test_hub_available_honours_hf_endpoint(local_server, monkeypatch):
-    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
+    _online_switches(monkeypatch)
     monkeypatch.setenv("HF_ENDPOINT", local_server(200))
     assert hub.hub_available(timeout=2) is True
 
