@@ -160,6 +160,12 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
          'list(rows["diabetes", "PyTorch MLP"]["ECE"])', ".3f"),
         ("PPV at prevalence 1%/10%/37%", "[ppv_1, ppv_10, ppv_37]", ".2f"),
     ],
+    "module4/01_data_compute.ipynb": [
+        ("MNIST MLP accuracy, 250/8,000 digits", "[acc[0], acc[-1]]", ".3f"),
+        ("training FLOPs per batch of 64, FlopCounterMode = by hand", "[train_torch_flops, train_keras_flops]", ",d"),
+        ("PyTorch GFLOP/s per CPU second, batch 1/512", '[speed["PyTorch"][1][0] / 1e9, achieved / 1e9]', ".2f"),
+        ("GPT-3: 6ND / reported compute", "c_6nd / C_REPORTED", ".4f"),
+    ],
     "source/ex01_perceptron/ex01_perceptron.ipynb": [
         ("perceptron, 0 vs 1 test accuracy", "acc01", ".3f"),
     ],
