@@ -142,6 +142,13 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("sentiment test accuracy TF-IDF/PyTorch/Keras", "[acc_base, acc_torch, acc_keras]", ".3f"),
         ("BPE tokens per word, 100/10,000 pieces", "[values[0], values[-1]]", ".2f"),
     ],
+    "module4/03_fairness.ipynb": [
+        ("Adult test accuracy PyTorch/Keras/log. regression", '[acc["PyTorch"], acc["Keras"], acc_baseline]', ".3f"),
+        ("equalized-odds difference by sex, before/after thresholds (PyTorch)", 'mitigation["PyTorch"]["eo"]', ".3f"),
+        ("accuracy before/after thresholds (PyTorch)", 'mitigation["PyTorch"]["acc"]', ".4f"),
+        ("spoken digits, per-speaker accuracy gap PyTorch/Keras",
+         "[float(a.max() - a.min()) for a in per_speaker.values()]", ".2f"),
+    ],
     "source/ex01_perceptron/ex01_perceptron.ipynb": [
         ("perceptron, 0 vs 1 test accuracy", "acc01", ".3f"),
     ],
