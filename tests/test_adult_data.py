@@ -50,7 +50,7 @@ def test_split_is_fixed_disjoint_and_stratified_by_income_sex_and_race():
         for label in (0, 1):
             n_all = int(((everything.sex == sex) & (everything.target == label)).sum())
             n_test = int(((test.sex == sex) & (test.target == label)).sum())
-            assert abs(n_test - 0.25 * n_all) <= 3  # one rounding per race stratum
+            assert abs(n_test - 0.25 * n_all) <= 3  # rounding per race stratum
     again = ds.load_adult("test")
     assert np.array_equal(np.sort(again.data, order=["fnlwgt", "age"]), np.sort(test.data, order=["fnlwgt", "age"]))
     assert np.array_equal(ds.load_adult("test").target, again.target)

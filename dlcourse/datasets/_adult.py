@@ -49,16 +49,6 @@ def _adult_rows() -> tuple[np.ndarray, np.ndarray]:
     return data, target
 
 
-def _stratified_test_mask(strata: np.ndarray, fraction: float, seed: int) -> np.ndarray:
-    """Mark ``round(fraction * size)`` random rows of every stratum as test rows."""
-    rng = np.random.default_rng(seed)
-    mask = np.zeros(len(strata), dtype=bool)
-    for stratum in np.unique(strata):
-        rows = np.flatnonzero(strata == stratum)
-        mask[rng.choice(rows, size=round(fraction * len(rows)), replace=False)] = True
-    return mask
-
-
 def load_adult(
     subset: Literal["all", "train", "test"] = "all", *, return_X_y: bool = False, shuffle: bool = True
 ) -> Bunch | tuple[np.ndarray, np.ndarray]:
@@ -116,9 +106,12 @@ def load_adult(
     data, target = _adult_rows()
     index = np.arange(len(target))
     if subset != "all":
+        from sklearn.model_selection import train_test_split  # here: importing dlcourse stays light
+
         strata = np.char.add(np.char.add(target.astype(str), data["sex"]), data["race"])
-        test = _stratified_test_mask(strata, ADULT_TEST_FRACTION, _SPLIT_SEED)
-        index = index[test] if subset == "test" else index[~test]
+        fit, held_out = train_test_split(index, test_size=ADULT_TEST_FRACTION, stratify=strata,
+                                         random_state=_SPLIT_SEED)
+        index = np.sort(held_out if subset == "test" else fit)
     if shuffle:
         index = np.random.default_rng(_SPLIT_SEED + 1).permutation(index)
     rows, y = data[index], target[index]
