@@ -56,6 +56,16 @@ SHIPPED_DATA: dict[str, tuple[str, str, str]] = {
         "Tiny Shakespeare, 1.1 M characters",
         "public domain (text from karpathy/char-rnn)",
     ),
+    "sentiment_labelled_sentences.tar.gz": (
+        "load_sentiment_sentences()",
+        "3,000 review sentences labelled positive or negative",
+        "CC BY 4.0; D. Kotzias, M. Denil, N. de Freitas, P. Smyth",
+    ),
+    "adult.data.gz": (
+        "load_adult()",
+        "Adult census income, 32,561 people (1994)",
+        "CC BY 4.0; B. Becker, R. Kohavi (UCI)",
+    ),
 }
 
 
