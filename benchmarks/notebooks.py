@@ -166,6 +166,13 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("PyTorch GFLOP/s per CPU second, batch 1/512", '[speed["PyTorch"][1][0] / 1e9, achieved / 1e9]', ".2f"),
         ("GPT-3: 6ND / reported compute", "c_6nd / C_REPORTED", ".4f"),
     ],
+    "module4/03_fairness.ipynb": [
+        ("Adult test accuracy PyTorch/Keras/log. regression", '[acc["PyTorch"], acc["Keras"], acc_baseline]', ".3f"),
+        ("equalized-odds difference by sex, before/after thresholds (PyTorch)", 'mitigation["PyTorch"]["eo"]', ".3f"),
+        ("accuracy before/after thresholds (PyTorch)", 'mitigation["PyTorch"]["acc"]', ".4f"),
+        ("spoken digits, per-speaker accuracy gap PyTorch/Keras",
+         "[float(a.max() - a.min()) for a in per_speaker.values()]", ".2f"),
+    ],
     "source/ex01_perceptron/ex01_perceptron.ipynb": [
         ("perceptron, 0 vs 1 test accuracy", "acc01", ".3f"),
     ],

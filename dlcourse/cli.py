@@ -61,6 +61,11 @@ SHIPPED_DATA: dict[str, tuple[str, str, str]] = {
         "3,000 review sentences labelled by sentiment (Amazon, IMDb, Yelp)",
         "CC BY 4.0; Kotzias et al. (KDD 2015), UCI dataset 331",
     ),
+    "adult.data.gz": (
+        "load_adult()",
+        "Adult census income, 32,561 people (1994)",
+        "CC BY 4.0; B. Becker, R. Kohavi (UCI)",
+    ),
 }
 
 

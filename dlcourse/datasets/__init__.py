@@ -72,6 +72,7 @@ Examples
 (2000, 28, 28)
 """
 
+from ._adult import load_adult
 from ._base import Bunch, ChecksumError, get_data_home, package_data_path, sha256_of
 from ._convert import to_tf_dataset, to_torch_loader
 from ._fetch import (
@@ -124,6 +125,7 @@ __all__ = [
     "load_spoken_digits",
     "load_shakespeare",
     "load_sentiment_sentences",
+    "load_adult",
     "load_digits",
     "load_breast_cancer",
     "make_spirals",
