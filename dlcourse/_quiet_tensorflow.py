@@ -54,6 +54,19 @@ def filtered_stderr_fd() -> Iterator[None]:
     ------
     None
         While the block runs, C-level writes to stderr are held back.
+
+    Examples
+    --------
+    An Abseil INFO line written straight to file descriptor 2 is dropped; any other line
+    would be written back to stderr when the block ends:
+
+    >>> import os
+    >>> from dlcourse._quiet_tensorflow import NOISE, filtered_stderr_fd
+    >>> info = b"I0000 00:00:1764645600.000000   1234 port.cc:153] oneDNN custom operations are on."
+    >>> with filtered_stderr_fd():
+    ...     _ = os.write(2, info)
+    >>> bool(NOISE.match(info)), bool(NOISE.match(b"W0000 00:00:1764645600.000000   1234 x.cc:1] a warning"))
+    (True, False)
     """
     try:
         sys.stderr.flush()
@@ -111,12 +124,34 @@ class _QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
 
 
 def install() -> None:
-    """Install the hook unless TensorFlow is already imported (or the hook is in place)."""
+    """Install the hook unless TensorFlow is already imported (or the hook is in place).
+
+    ``import dlcourse`` calls it; calling it again changes nothing.
+
+    Examples
+    --------
+    >>> import sys
+    >>> from dlcourse._quiet_tensorflow import install
+    >>> install()
+    >>> hooks = sum(type(f).__name__ == "_QuietTensorFlowFinder" for f in sys.meta_path)
+    >>> hooks == 1 or "tensorflow" in sys.modules  # one hook, or TensorFlow already loaded
+    True
+    """
     if "tensorflow" in sys.modules or any(isinstance(f, _QuietTensorFlowFinder) for f in sys.meta_path):
         return
     sys.meta_path.insert(0, _QuietTensorFlowFinder())
 
 
 def uninstall() -> None:
-    """Remove the hook (it removes itself when TensorFlow is imported)."""
+    """Remove the hook (it removes itself when TensorFlow is imported).
+
+    Examples
+    --------
+    >>> import sys
+    >>> from dlcourse._quiet_tensorflow import install, uninstall
+    >>> uninstall()
+    >>> sum(type(f).__name__ == "_QuietTensorFlowFinder" for f in sys.meta_path)
+    0
+    >>> install()  # put it back for the rest of this session
+    """
     sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _QuietTensorFlowFinder)]
