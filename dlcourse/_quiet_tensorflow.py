@@ -48,7 +48,7 @@ def _wanted() -> bool:
 
 @contextlib.contextmanager
 def filtered_stderr_fd() -> Iterator[None]:
-    """Send file descriptor 2 to a temporary file, then replay it without :data:`NOISE`.
+    r"""Send file descriptor 2 to a temporary file, then replay it without :data:`NOISE`.
 
     Yields
     ------
@@ -57,16 +57,24 @@ def filtered_stderr_fd() -> Iterator[None]:
 
     Examples
     --------
-    An Abseil INFO line written straight to file descriptor 2 is dropped; any other line
-    would be written back to stderr when the block ends:
+    Of what is written straight to file descriptor 2 inside the block, Abseil's INFO line
+    is dropped and the warning comes back (here into a file standing in for stderr):
 
-    >>> import os
-    >>> from dlcourse._quiet_tensorflow import NOISE, filtered_stderr_fd
-    >>> info = b"I0000 00:00:1764645600.000000   1234 port.cc:153] oneDNN custom operations are on."
-    >>> with filtered_stderr_fd():
-    ...     _ = os.write(2, info)
-    >>> bool(NOISE.match(info)), bool(NOISE.match(b"W0000 00:00:1764645600.000000   1234 x.cc:1] a warning"))
-    (True, False)
+    >>> import os, tempfile
+    >>> from dlcourse._quiet_tensorflow import filtered_stderr_fd
+    >>> info = b"I0000 00:00:1764645600.000000   1234 port.cc:153] oneDNN custom operations are on.\n"
+    >>> warning = b"W0000 00:00:1764645600.000000   1234 cpu.cc:42] a warning\n"
+    >>> with tempfile.TemporaryFile() as stderr_file:
+    ...     real_stderr = os.dup(2)
+    ...     _ = os.dup2(stderr_file.fileno(), 2)
+    ...     with filtered_stderr_fd():
+    ...         _ = os.write(2, info + warning)
+    ...     _ = os.dup2(real_stderr, 2)
+    ...     os.close(real_stderr)
+    ...     _ = stderr_file.seek(0)
+    ...     print(stderr_file.read().decode())
+    W0000 00:00:1764645600.000000   1234 cpu.cc:42] a warning
+    <BLANKLINE>
     """
     try:
         sys.stderr.flush()
