@@ -48,12 +48,33 @@ def _wanted() -> bool:
 
 @contextlib.contextmanager
 def filtered_stderr_fd() -> Iterator[None]:
-    """Send file descriptor 2 to a temporary file, then replay it without :data:`NOISE`.
+    r"""Send file descriptor 2 to a temporary file, then replay it without :data:`NOISE`.
 
     Yields
     ------
     None
         While the block runs, C-level writes to stderr are held back.
+
+    Examples
+    --------
+    Of what is written straight to file descriptor 2 inside the block, Abseil's INFO line
+    is dropped and the warning comes back (here into a file standing in for stderr):
+
+    >>> import os, tempfile
+    >>> from dlcourse._quiet_tensorflow import filtered_stderr_fd
+    >>> info = b"I0000 00:00:1764645600.000000   1234 port.cc:153] oneDNN custom operations are on.\n"
+    >>> warning = b"W0000 00:00:1764645600.000000   1234 cpu.cc:42] a warning\n"
+    >>> with tempfile.TemporaryFile() as stderr_file:
+    ...     real_stderr = os.dup(2)
+    ...     _ = os.dup2(stderr_file.fileno(), 2)
+    ...     with filtered_stderr_fd():
+    ...         _ = os.write(2, info + warning)
+    ...     _ = os.dup2(real_stderr, 2)
+    ...     os.close(real_stderr)
+    ...     _ = stderr_file.seek(0)
+    ...     print(stderr_file.read().decode())
+    W0000 00:00:1764645600.000000   1234 cpu.cc:42] a warning
+    <BLANKLINE>
     """
     try:
         sys.stderr.flush()
@@ -111,12 +132,34 @@ class _QuietTensorFlowFinder(importlib.abc.MetaPathFinder):
 
 
 def install() -> None:
-    """Install the hook unless TensorFlow is already imported (or the hook is in place)."""
+    """Install the hook unless TensorFlow is already imported (or the hook is in place).
+
+    ``import dlcourse`` calls it; calling it again changes nothing.
+
+    Examples
+    --------
+    >>> import sys
+    >>> from dlcourse._quiet_tensorflow import install
+    >>> install()
+    >>> hooks = sum(type(f).__name__ == "_QuietTensorFlowFinder" for f in sys.meta_path)
+    >>> hooks == 1 or "tensorflow" in sys.modules  # one hook, or TensorFlow already loaded
+    True
+    """
     if "tensorflow" in sys.modules or any(isinstance(f, _QuietTensorFlowFinder) for f in sys.meta_path):
         return
     sys.meta_path.insert(0, _QuietTensorFlowFinder())
 
 
 def uninstall() -> None:
-    """Remove the hook (it removes itself when TensorFlow is imported)."""
+    """Remove the hook (it removes itself when TensorFlow is imported).
+
+    Examples
+    --------
+    >>> import sys
+    >>> from dlcourse._quiet_tensorflow import install, uninstall
+    >>> uninstall()
+    >>> sum(type(f).__name__ == "_QuietTensorFlowFinder" for f in sys.meta_path)
+    0
+    >>> install()  # put it back for the rest of this session
+    """
     sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, _QuietTensorFlowFinder)]

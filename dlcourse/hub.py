@@ -211,6 +211,13 @@ class ModelSource(NamedTuple):
         A Hub id (``pretrained`` is ``True``) or the path of a local folder.
     pretrained : bool
         ``True`` for the real pretrained model, ``False`` for the offline substitute.
+
+    Examples
+    --------
+    >>> from dlcourse.hub import ModelSource
+    >>> source = ModelSource("openai-community/gpt2", pretrained=True)
+    >>> source.name, source.pretrained
+    ('openai-community/gpt2', True)
     """
 
     name: str
@@ -251,10 +258,21 @@ def model_source(
 
     Examples
     --------
-    With ``DLCOURSE_OFFLINE=1`` set (or no connection and an empty cache):
+    With ``DLCOURSE_OFFLINE=1`` set (or no connection), the offline folder is chosen unless
+    GPT-2's weights are already in the local cache; the same name then feeds the loaders:
 
-    >>> model_source("openai-community/gpt2", "/tmp/tiny-gpt2", announce=False)  # doctest: +SKIP
-    ModelSource(name='/tmp/tiny-gpt2', pretrained=False)
+    >>> import os, tempfile
+    >>> from unittest import mock
+    >>> from dlcourse.hub import build_tiny_gpt2, load_text_generator, model_source
+    >>> folder = os.path.join(tempfile.mkdtemp(), "tiny-gpt2")
+    >>> with mock.patch.dict(os.environ, {"DLCOURSE_OFFLINE": "1"}):
+    ...     source = model_source("openai-community/gpt2", folder, announce=False)
+    >>> source.pretrained or source.name == folder
+    True
+    >>> if not source.pretrained:  # write the offline substitute only when it is needed
+    ...     _ = build_tiny_gpt2(folder, ["the cat sat on the mat", "the dog sat on the log"])
+    >>> type(load_text_generator(source.name)).__name__
+    'TextGenerationPipeline'
     """
     if _cached(model) or hub_available(timeout):
         return ModelSource(model, True)
@@ -329,11 +347,32 @@ def load_text_generator(
         A branch, tag or commit of the Hub repository (ignored for local folders).
     device : str or int, optional
         Passed to ``pipeline`` (``"cpu"``, ``"cuda"``, ``0`` ...); default: the CPU.
+    timeout : float, optional
+        Seconds to wait for the Hub (see :func:`hub_available`).
+
+    Returns
+    -------
+    transformers.TextGenerationPipeline
+        Call it on a prompt, or pass it to :func:`generate_text`.
 
     Raises
     ------
     HubUnavailableError
         The Hub cannot be reached and the model is not cached locally.
+
+    Examples
+    --------
+    Offline, on a tiny GPT-2 written by :func:`build_tiny_gpt2` (random weights):
+
+    >>> import tempfile
+    >>> from dlcourse.hub import build_tiny_gpt2, load_text_generator
+    >>> folder = build_tiny_gpt2(tempfile.mkdtemp(), ["the cat sat on the mat", "the dog sat on the log"])
+    >>> generator = load_text_generator(folder)
+    >>> type(generator).__name__, generator.model.config.model_type
+    ('TextGenerationPipeline', 'gpt2')
+    >>> out = generator("the cat", max_new_tokens=3, do_sample=False)
+    >>> out[0]["generated_text"].startswith("the cat")
+    True
     """
     transformers = require("transformers", "load a pretrained transformer")
     require_torch("run a transformers model (transformers 5 is PyTorch-only)")
@@ -363,6 +402,40 @@ def generate_text(
 
     Sampling with a fixed ``seed`` gives the same text run to run; ``do_sample=False``
     is greedy decoding.
+
+    Parameters
+    ----------
+    generator : transformers.TextGenerationPipeline
+        A pipeline, for example from :func:`load_text_generator`.
+    prompt : str
+        The text to continue.
+    max_new_tokens : int, optional
+        How many tokens to add at most.
+    do_sample : bool, optional
+        Sample the next token (``True``) or take the most likely one (``False``, greedy).
+    temperature : float, optional
+        Sampling temperature (ignored when ``do_sample`` is ``False``).
+    top_k : int, optional
+        Sample among the ``top_k`` most likely tokens (ignored when ``do_sample`` is ``False``).
+    seed : int or None, optional
+        Seed for PyTorch's generator before sampling; ``None`` leaves it alone.
+
+    Returns
+    -------
+    str
+        The prompt followed by its continuation.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from dlcourse.hub import build_tiny_gpt2, generate_text, load_text_generator
+    >>> folder = build_tiny_gpt2(tempfile.mkdtemp(), ["the cat sat on the mat", "the dog sat on the log"])
+    >>> generator = load_text_generator(folder)
+    >>> text = generate_text(generator, "the cat", max_new_tokens=5, seed=0)
+    >>> text.startswith("the cat")
+    True
+    >>> text == generate_text(generator, "the cat", max_new_tokens=5, seed=0)  # same seed, same text
+    True
     """
     torch = require_torch("generate text")
     if seed is not None:
@@ -392,10 +465,40 @@ def load_sentiment_classifier(
     given. Naming it, pinned to the same revision, gives the same model without the
     warning and keeps results stable when the library's default changes.
 
+    Parameters
+    ----------
+    model : str or path
+        A Hub id (default :data:`DEFAULT_SENTIMENT`) or a local folder with a sequence
+        classifier and its tokenizer (for example from :func:`build_tiny_bert`).
+    revision : str, optional
+        A branch, tag or commit of the Hub repository (ignored for local folders); default
+        :data:`DEFAULT_SENTIMENT_REVISION` for :data:`DEFAULT_SENTIMENT`.
+    device : str or int, optional
+        Passed to ``pipeline`` (``"cpu"``, ``"cuda"``, ``0`` ...); default: the CPU.
+    timeout : float, optional
+        Seconds to wait for the Hub (see :func:`hub_available`).
+
     Returns
     -------
     transformers.TextClassificationPipeline
         Call it on a string or a list: ``[{"label": "POSITIVE", "score": 0.99}, ...]``.
+
+    Raises
+    ------
+    HubUnavailableError
+        The Hub cannot be reached and the model is not cached locally.
+
+    Examples
+    --------
+    Offline, on a tiny BERT written by :func:`build_tiny_bert` (random weights, so the
+    label is a coin toss):
+
+    >>> import tempfile
+    >>> from dlcourse.hub import build_tiny_bert, load_sentiment_classifier
+    >>> classifier = load_sentiment_classifier(build_tiny_bert(tempfile.mkdtemp()))
+    >>> result = classifier(["a wonderful film", "a boring plot"])
+    >>> len(result), result[0]["label"] in {"NEGATIVE", "POSITIVE"}, 0 <= result[0]["score"] <= 1
+    (2, True, True)
     """
     transformers = require("transformers", "load a pretrained transformer")
     require_torch("run a transformers model (transformers 5 is PyTorch-only)")
@@ -421,6 +524,39 @@ def load_bert(
     ``model(**tokenizer(texts, padding=True, return_tensors="pt")).last_hidden_state``
     has shape ``(batch, sequence length, hidden size)``: one vector per token
     (768 numbers each for BERT base). The model is returned in evaluation mode.
+
+    Parameters
+    ----------
+    model : str or path
+        A Hub id (default :data:`DEFAULT_BERT`) or a local folder with a BERT-style model
+        and its tokenizer (for example from :func:`build_tiny_bert`).
+    revision : str, optional
+        A branch, tag or commit of the Hub repository (ignored for local folders).
+    timeout : float, optional
+        Seconds to wait for the Hub (see :func:`hub_available`).
+
+    Returns
+    -------
+    tuple
+        ``(tokenizer, encoder)``.
+
+    Raises
+    ------
+    HubUnavailableError
+        The Hub cannot be reached and the model is not cached locally.
+
+    Examples
+    --------
+    Offline, on a tiny BERT (hidden size 32) written by :func:`build_tiny_bert`:
+
+    >>> import tempfile
+    >>> from dlcourse.hub import build_tiny_bert, load_bert
+    >>> tokenizer, encoder = load_bert(build_tiny_bert(tempfile.mkdtemp()))
+    >>> batch = tokenizer(["a good film", "the acting was great"], padding=True, return_tensors="pt")
+    >>> tuple(encoder(**batch).last_hidden_state.shape)  # [CLS] the acting was great [SEP]
+    (2, 6, 32)
+    >>> encoder.training
+    False
     """
     transformers = require("transformers", "load a pretrained transformer")
     require_torch("run a transformers model (transformers 5 is PyTorch-only)")
@@ -449,6 +585,36 @@ def load_bert_classifier(
     classification head (a linear layer on the ``[CLS]`` vector) is new and random: the
     model has to be fine-tuned before its predictions mean anything. Loaded from a
     fine-tuned checkpoint, the head comes with it (and ``num_labels`` must match it).
+
+    Parameters
+    ----------
+    model : str or path
+        A Hub id (default :data:`DEFAULT_BERT`) or a local folder with a BERT-style model
+        and its tokenizer (for example from :func:`build_tiny_bert`).
+    num_labels : int, optional
+        Number of classes the head predicts.
+    revision : str, optional
+        A branch, tag or commit of the Hub repository (ignored for local folders).
+    timeout : float, optional
+        Seconds to wait for the Hub (see :func:`hub_available`).
+
+    Returns
+    -------
+    tuple
+        ``(tokenizer, model)``; pass them to :func:`classify_with_labels`.
+
+    Raises
+    ------
+    HubUnavailableError
+        The Hub cannot be reached and the model is not cached locally.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from dlcourse.hub import build_tiny_bert, load_bert_classifier
+    >>> tokenizer, model = load_bert_classifier(build_tiny_bert(tempfile.mkdtemp()), num_labels=2)
+    >>> type(model).__name__, model.config.num_labels
+    ('BertForSequenceClassification', 2)
     """
     transformers = require("transformers", "load a pretrained transformer")
     require_torch("run a transformers model (transformers 5 is PyTorch-only)")
@@ -471,6 +637,37 @@ def classify_with_labels(tokenizer: Any, model: Any, texts: list[str], labels: l
     ``num_labels > 1``, mean squared error for ``num_labels == 1``): ``outputs.loss`` is a
     scalar tensor ready for ``.backward()``, ``outputs.logits`` has shape
     ``(batch, num_labels)``.
+
+    Parameters
+    ----------
+    tokenizer : transformers.PreTrainedTokenizerBase
+        The model's tokenizer.
+    model : transformers.PreTrainedModel
+        A sequence classifier, for example from :func:`load_bert_classifier`.
+    texts : list of str
+        The inputs, padded and truncated to one batch.
+    labels : list of int
+        One class index per text.
+
+    Returns
+    -------
+    transformers.modeling_outputs.SequenceClassifierOutput
+        With ``loss`` and ``logits``.
+
+    Raises
+    ------
+    ValueError
+        ``texts`` and ``labels`` differ in length.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from dlcourse.hub import build_tiny_bert, classify_with_labels, load_bert_classifier
+    >>> tokenizer, model = load_bert_classifier(build_tiny_bert(tempfile.mkdtemp()))
+    >>> outputs = classify_with_labels(tokenizer, model, ["a great film", "a bad plot"], [1, 0])
+    >>> tuple(outputs.logits.shape), outputs.loss.ndim, bool(outputs.loss > 0)
+    ((2, 2), 0, True)
+    >>> outputs.loss.backward()  # ready for a training step
     """
     torch = require_torch("run a transformers model")
     if len(texts) != len(labels):
@@ -503,7 +700,42 @@ def build_tiny_bert(
     The tokenizer is a BERT WordPiece tokenizer whose vocabulary is the special tokens
     plus ``words`` (lower-cased; default: the words of a few short film reviews).
     ``load_bert``, ``load_bert_classifier`` and ``load_sentiment_classifier`` all load
-    the folder. Returns ``save_dir`` as a :class:`Path`.
+    the folder.
+
+    Parameters
+    ----------
+    save_dir : str or os.PathLike
+        Folder to write (created if needed).
+    words : list of str, optional
+        The vocabulary besides the special tokens.
+    hidden_size : int, optional
+        Width of the token vectors.
+    num_layers : int, optional
+        Number of encoder layers.
+    num_heads : int, optional
+        Attention heads per layer (must divide ``hidden_size``).
+    labels : tuple of str, optional
+        Class names, in the order of the classifier's outputs.
+    seed : int, optional
+        Seed for the random initial weights.
+
+    Returns
+    -------
+    pathlib.Path
+        ``save_dir``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from dlcourse.hub import build_tiny_bert, is_local_model, load_bert
+    >>> folder = build_tiny_bert(tempfile.mkdtemp(), hidden_size=16, labels=("bad", "fine", "good"))
+    >>> is_local_model(folder), (folder / "config.json").is_file()
+    (True, True)
+    >>> tokenizer, encoder = load_bert(folder)
+    >>> tokenizer.tokenize("The film was GREAT!")
+    ['the', 'film', 'was', 'great', '!']
+    >>> encoder.config.hidden_size
+    16
     """
     transformers = require("transformers", "build a small transformer")
     torch = require_torch("build a small transformer")
@@ -550,7 +782,43 @@ def build_tiny_gpt2(
 
     The tokenizer is GPT-2's kind (byte-level BPE with the ``<|endoftext|>`` token),
     learned from ``texts`` with the ``tokenizers`` library in well under a second.
-    ``load_text_generator(save_dir)`` loads the folder. Returns ``save_dir`` as a Path.
+    ``load_text_generator(save_dir)`` loads the folder.
+
+    Parameters
+    ----------
+    save_dir : str or os.PathLike
+        Folder to write (created if needed).
+    texts : list of str
+        Text to learn the tokenizer's merges from.
+    vocab_size : int, optional
+        Size of the tokenizer's vocabulary at most (the 256 bytes and ``<|endoftext|>``
+        included).
+    n_layer : int, optional
+        Number of decoder layers.
+    n_head : int, optional
+        Attention heads per layer (must divide ``n_embd``).
+    n_embd : int, optional
+        Width of the token vectors.
+    n_positions : int, optional
+        Longest sequence the model takes.
+    seed : int, optional
+        Seed for the random initial weights.
+
+    Returns
+    -------
+    pathlib.Path
+        ``save_dir``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from dlcourse.hub import build_tiny_gpt2, load_text_generator
+    >>> folder = build_tiny_gpt2(tempfile.mkdtemp(), ["the cat sat on the mat", "the dog sat on the log"])
+    >>> {"config.json", "model.safetensors", "tokenizer.json"} <= {p.name for p in folder.iterdir()}
+    True
+    >>> generator = load_text_generator(folder)
+    >>> generator.tokenizer.eos_token, generator.model.config.n_layer
+    ('<|endoftext|>', 2)
     """
     transformers = require("transformers", "build a small transformer")
     torch = require_torch("build a small transformer")
