@@ -68,7 +68,7 @@ def test_lesson_shape(path):
     slug = lesson_slug(path)
     assert f'show_quiz("{slug}")' in code[-1].source, f'{path.name}: the last code cell shows show_quiz("{slug}")'
     quiz = load_quiz(slug)
-    assert len(quiz) >= 5, f"{slug}: a knowledge check needs at least 5 questions, has {len(quiz)}"
+    assert len(quiz) >= 6, f"{slug}: a knowledge check needs at least 6 questions, has {len(quiz)}"
     assert "ipywidgets" in text or "interact" in text, f"{path.name}: needs at least one interactive widget"
     n_figs = text.count("plt.subplots") + text.count("plt.figure") + text.count("plotting.")
     if n_figs:
