@@ -56,6 +56,16 @@ SHIPPED_DATA: dict[str, tuple[str, str, str]] = {
         "Tiny Shakespeare, 1.1 M characters",
         "public domain (text from karpathy/char-rnn)",
     ),
+    "sentiment_labelled_sentences.tar.gz": (
+        "load_sentiment_sentences()",
+        "3,000 labelled review sentences",
+        "CC BY 4.0; D. Kotzias et al.",
+    ),
+    "co2_mm_mlo.csv": (
+        "load_co2()",
+        "monthly CO2 at Mauna Loa, 1958-2025",
+        "public domain; NOAA GML and Scripps (C. D. Keeling)",
+    ),
 }
 
 

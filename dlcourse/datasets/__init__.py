@@ -73,6 +73,7 @@ Examples
 """
 
 from ._base import Bunch, ChecksumError, get_data_home, package_data_path, sha256_of
+from ._co2 import load_co2
 from ._convert import to_tf_dataset, to_torch_loader
 from ._fetch import (
     DATASETS,
@@ -122,6 +123,7 @@ __all__ = [
     "load_spoken_digits",
     "load_shakespeare",
     "load_sentiment_sentences",
+    "load_co2",
     "load_digits",
     "load_breast_cancer",
     "make_spirals",

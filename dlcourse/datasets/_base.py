@@ -18,6 +18,7 @@ PACKAGE_FILES = {
     "fsdd_600.npz": "ad1d63ff647c6e24482b2e10835a94b5a7d7285625d91bdc9d96c70387e5bb27",
     "tinyshakespeare.txt.gz": "011aca18445d20effc17981765da317b1f6df1e37a3125e9761deb0915d3f161",
     "sentiment_labelled_sentences.tar.gz": "172c527cda0e5dfc83589acc2afd55f85906fa2686f4ad63a2fc2aaf64f8c9cf",
+    "co2_mm_mlo.csv": "1fa856335e5ece5bce6cd18c1368365787472e5149a19dffb52fde149c70cc37",
 }
 
 
