@@ -16,7 +16,7 @@ _COLUMNS = ("year", "month", "decimal date", "average", "deseasonalized", "ndays
 
 @lru_cache(maxsize=1)
 def _co2_table() -> np.ndarray:
-    """The file's 806 rows x 8 columns as float64, read-only, missing-value codes still in place."""
+    """Read the file's 806 rows x 8 columns as float64, read-only, missing-value codes in place."""
     path = package_data_path(CO2_FILE)
     with open(path, encoding="ascii") as fh:
         header = tuple(fh.readline().strip().split(","))
