@@ -142,6 +142,12 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("sentiment test accuracy TF-IDF/PyTorch/Keras", "[acc_base, acc_torch, acc_keras]", ".3f"),
         ("BPE tokens per word, 100/10,000 pieces", "[values[0], values[-1]]", ".2f"),
     ],
+    "module3/06_environment.ipynb": [
+        ("CO2 MASE, h=1-24: trend+season / best network / seasonal naive",
+         '[mase["trend + season"], mase[best_net], mase["seasonal naive"]]', ".2f"),
+        ("CO2 MASE PyTorch/Keras MLP, LSTM, 1-D CNN",
+         '[mase[f"{fw} {a}"] for a in ("MLP", "LSTM", "1-D CNN") for fw in ("PyTorch", "Keras")]', ".2f"),
+    ],
     "source/ex01_perceptron/ex01_perceptron.ipynb": [
         ("perceptron, 0 vs 1 test accuracy", "acc01", ".3f"),
     ],
