@@ -138,9 +138,27 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
          '[final["PyTorch"].mean(), final["Keras"].mean()]', ".1f"),
         ("random pushes, mean return", "random_scores.mean()", ".1f"),
     ],
+    "module3/01_vision.ipynb": [
+        ("detector mAP@0.5 PyTorch/Keras", '[det_scores[f]["mAP@0.5"] for f in ("PyTorch", "Keras")]', ".3f"),
+        ("detector box AP@0.5 PyTorch/Keras", '[det_scores[f]["box AP@0.5 (any digit)"] for f in ("PyTorch", "Keras")]', ".3f"),
+        ("segmenter mean IoU PyTorch/Keras", '[seg_scores[f]["mean IoU"] for f in ("PyTorch", "Keras")]', ".3f"),
+        ("NMS = tf.image.non_max_suppression (of 500)", "agree_tf", "d"),
+    ],
     "module3/02_language.ipynb": [
         ("sentiment test accuracy TF-IDF/PyTorch/Keras", "[acc_base, acc_torch, acc_keras]", ".3f"),
         ("BPE tokens per word, 100/10,000 pieces", "[values[0], values[-1]]", ".2f"),
+    ],
+    "module3/03_speech.ipynb": [
+        ("spoken-digit accuracy PyTorch/Keras", '[acc["PyTorch"], acc["Keras"]]', ".3f"),
+        ("CTC WER PyTorch/Keras/cut-at-silence baseline",
+         '[wer["PyTorch"], wer["Keras"], wer["cut at silence + digit CNN"]]', ".3f"),
+    ],
+    "module3/04_healthcare.ipynb": [
+        ("breast cancer test AUC logistic/PyTorch/Keras", '[auc["breast cancer", m] for m in MODELS]', ".3f"),
+        ("diabetes test AUC logistic/PyTorch/Keras", '[auc["diabetes", m] for m in MODELS]', ".3f"),
+        ("diabetes test ECE before/after temperature, PyTorch",
+         'list(rows["diabetes", "PyTorch MLP"]["ECE"])', ".3f"),
+        ("PPV at prevalence 1%/10%/37%", "[ppv_1, ppv_10, ppv_37]", ".2f"),
     ],
     "module3/06_environment.ipynb": [
         ("CO2 MASE, h=1-24: trend+season / best network / seasonal naive",

@@ -1,4 +1,4 @@
-"""Train the CartPole DQN policy that ships with dlcourse (System #22), with the lesson's own code.
+"""Train the CartPole DQN policy that ships with dlcourse, with the lesson's own code.
 
 The algorithm is not copied here: this script reads ``course/module2/09_dqn.ipynb``, runs its code
 cells tagged ``dqn-core`` (replay buffer, Q-networks, PyTorch and Keras DQN agents, training loop,

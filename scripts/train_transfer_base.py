@@ -1,4 +1,4 @@
-"""Train the small digit CNN that the transfer-learning lesson reuses (System #21, offline core).
+"""Train the small digit CNN that the transfer-learning lesson reuses.
 
 The source task: the MNIST sample's training images of digits 0-4 (about 4,100 real
 hand-written digits, ``dlcourse.datasets.load_mnist_sample("train")``). The network is

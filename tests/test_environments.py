@@ -92,3 +92,11 @@ def test_core_package_stays_light_and_colab_safe():
     assert ">=7.7" in widgets and "<9" in widgets, "Colab ships ipywidgets 7.7: the core must accept it"
     extras = project["optional-dependencies"]
     assert {"torch", "tensorflow", "course", "test"} <= set(extras)
+
+
+def test_site_tools_are_pinned_in_the_constraints():
+    site = _pip_pins(ROOT / "requirements" / "site.txt")
+    constraints = _pip_pins(ROOT / "requirements" / "constraints.txt")
+    assert {"sphinx", "myst-nb", "sphinx-book-theme", "axe-playwright-python"} <= set(site)
+    for name, version in site.items():
+        assert constraints.get(name) == version, f"{name}: site.txt {version} vs constraints.txt {constraints.get(name)}"

@@ -249,3 +249,88 @@ def test_not_a_course_and_unknown_assignment_are_clear_errors(tmp_path, capsys):
     demo.make_demo_course(tmp_path)
     assert main(["grade", "run", "nope", "--course", str(tmp_path)]) == 1
     assert "generate_assignment nope" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def tmp_environment(tmp_path_factory) -> Path:
+    """A Python environment under /tmp: its own interpreter binary (``--copies``), prefix and
+    ``ipykernel``; the rest of the packages come from the shared environment through a ``.pth``.
+    Before the fix the sandbox's private /tmp hid all of it and every kernel failed to start."""
+    import subprocess
+    import sys
+    import sysconfig
+
+    env = tmp_path_factory.mktemp("env-under-tmp")
+    env.chmod(0o755)  # as `python -m venv` leaves it (mktemp makes it 0700: the sandbox user could not enter)
+    assert str(env).startswith("/tmp/")
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--copies", str(env)], check=True)
+    site = Path(subprocess.run([str(env / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_path("
+                                "'purelib'))"], check=True, capture_output=True, text=True).stdout.strip())
+    import ipykernel
+
+    shutil.copytree(Path(ipykernel.__file__).parent, site / "ipykernel")
+    shutil.copy(Path(ipykernel.__file__).parent.parent / "ipykernel_launcher.py", site)
+    (site / "shared-environment.pth").write_text(sysconfig.get_path("purelib") + "\n")
+    return env / "bin" / "python"
+
+
+@ROOT_ONLY
+def test_grades_with_the_environment_under_tmp(tmp_path, tmp_environment):
+    from dlcourse.grading.batch import GradeOptions, grade_assignment
+
+    release = demo.make_demo_course(tmp_path)
+    where = "import sys, ipykernel\nprint('KERNEL', sys.executable, ipykernel.__file__)\n"
+    demo.submit(tmp_path, "ada", demo.student_notebook(release, {**demo.CORRECT, "square": where +
+                                                                 demo.CORRECT["square"]}))
+    demo.submit(tmp_path, "alan", demo.student_notebook(release, WRONG_SQUARE))
+    (tmp_path / "roster.csv").write_text("id\nada\nalan\n")
+    run = grade_assignment(GradeOptions("ps1", tmp_path, roster=tmp_path / "roster.csv", kernel_python=str(
+        tmp_environment), cell_timeout=20, progress=False, quiet=True, jobs=2))
+    assert {r.student: (r.status, r.score) for r in run.results} == {"ada": ("graded", 5), "alan": ("graded", 3)}
+    printed = (tmp_path / "autograded" / "ada" / "ps1" / "problem1.ipynb").read_text()
+    env = str(tmp_environment.parent.parent)
+    assert f"KERNEL {env}/bin/python {env}/lib/" in printed  # the interpreter and ipykernel from /tmp
+
+
+FORK_STORM = """import os, time
+children = []
+try:
+    for _ in range(500):
+        pid = os.fork()
+        if pid == 0:
+            time.sleep(20)
+            os._exit(0)
+        children.append(pid)
+except OSError:
+    pass
+print("STORM", len(children))
+time.sleep(12)  # hold every process while the other worker's student runs
+""" + demo.CORRECT["square"]
+
+NEEDS_PROCESSES = """import subprocess, time
+time.sleep(4)  # start while the storm in the other worker holds its processes
+procs = [subprocess.Popen(["sleep", "1"]) for _ in range(10)]
+print("SPAWNED", sum(p.wait() == 0 for p in procs))
+""" + demo.CORRECT["square"]
+
+
+@ROOT_ONLY
+def test_a_fork_storm_does_not_starve_a_student_in_another_worker_without_cgroups(tmp_path):
+    """Without cgroups RLIMIT_NPROC bounds processes per user: each worker runs as its own user."""
+    from dlcourse.grading.batch import GradeOptions, grade_assignment
+    from dlcourse.grading.sandbox import Limits
+
+    release = demo.make_demo_course(tmp_path)
+    demo.submit(tmp_path, "storm", demo.student_notebook(release, {**demo.CORRECT, "square": FORK_STORM}))
+    demo.submit(tmp_path, "honest", demo.student_notebook(release, {**demo.CORRECT, "square": NEEDS_PROCESSES}))
+    (tmp_path / "roster.csv").write_text("id\nstorm\nhonest\n")
+    run = grade_assignment(GradeOptions("ps1", tmp_path, roster=tmp_path / "roster.csv", cgroups=False, jobs=2,
+                                        limits=Limits(processes=48), cell_timeout=40, progress=False, quiet=True))
+    assert any("cgroups not used" in w for w in run.warnings)
+    got = {r.student: r for r in run.results}
+    assert (got["honest"].status, got["honest"].score) == ("graded", 5), got["honest"].reason_text()
+    honest = (tmp_path / "autograded" / "honest" / "ps1" / "problem1.ipynb").read_text()
+    assert "SPAWNED 10" in honest
+    storm = (tmp_path / "autograded" / "storm" / "ps1" / "problem1.ipynb").read_text()
+    forked = int(storm.split("STORM ")[1].split("\\n")[0].split('"')[0])
+    assert 0 < forked < 48  # the storm met its own bound

@@ -90,6 +90,8 @@ from ._fetch import (
     register,
 )
 from ._loaders import load_breast_cancer, load_digits, load_mnist_sample, load_shakespeare, load_spoken_digits
+from ._scenes import make_digit_scenes
+from ._speech import make_spoken_digit_sequences
 from ._synthetic import (
     make_moons,
     make_moving_shapes,
@@ -133,6 +135,8 @@ __all__ = [
     "make_windows",
     "make_moving_shapes",
     "make_transactions",
+    "make_digit_scenes",
+    "make_spoken_digit_sequences",
     "to_torch_loader",
     "to_tf_dataset",
 ]

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -41,11 +42,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import sandbox as sb
+from .course import (
+    RESULTS_DIR,
+    append_progress,
+    clear_progress,
+    hidden_test_markers,
+    load_course_config,
+    quiet_logger,
+    write_run_state,
+)
 from .executor import CellInfo, RunSettings, StudentJob, StudentOutcome
 from .status import Reason, StudentResult
 from .submissions import Student, Submission, find_submissions, import_zip, load_roster
-
-RESULTS_DIR = "dlcourse_grading"
 
 
 class GradingError(RuntimeError):
@@ -69,6 +77,7 @@ class GradeOptions:
     max_notebook_bytes: int = 20 << 20  # larger notebook files are not read (status failed)
     kernel_python: str = sys.executable
     extra_read_only: list[str] = field(default_factory=list)
+    cgroups: bool = True  # False: rlimits only, one sandbox user per worker (as on a machine without cgroups)
     progress: bool = True
     quiet: bool = False
     out: object = None  # a text stream for the summary (default sys.stdout)
@@ -93,29 +102,6 @@ class GradingRun:
 
 
 # --------------------------------------------------------------------------- course
-
-
-def load_course_config(root: Path):
-    """The nbgrader configuration an ``nbgrader`` command run in ``root`` would see."""
-    from jupyter_core.paths import jupyter_config_path
-    from traitlets.config import Config
-    from traitlets.config.loader import PyFileConfigLoader
-
-    cfg = Config()
-    for path in list(reversed(jupyter_config_path())) + [str(root)]:
-        for name in ("nbgrader_config.py",):
-            if os.path.isfile(os.path.join(path, name)):
-                cfg.merge(PyFileConfigLoader(name, path=path).load_config())
-    cfg.CourseDirectory.root = str(root)
-    return cfg
-
-
-def _quiet_logger(name: str) -> logging.Logger:
-    log = logging.getLogger(f"dlcourse.grading.{name}")
-    log.propagate = False
-    if not log.handlers:
-        log.addHandler(logging.NullHandler())
-    return log
 
 
 class _Capture(logging.Handler):
@@ -188,9 +174,11 @@ class _Worker:
     Forked from this process when it has no other threads (instant: nbgrader and friends
     are already imported); otherwise ``python -m dlcourse.grading.worker``."""
 
-    def __init__(self, settings: RunSettings):
+    def __init__(self, settings: RunSettings, slot: int = 0):
         from multiprocessing.connection import Connection
 
+        settings = dataclasses.replace(settings, slot=slot)
+        self.slot = slot
         parent, child = socket.socketpair()
         self.proc = None
         self.returncode: int | None = None
@@ -263,7 +251,23 @@ def default_jobs() -> int:
 
 
 def start_workers(n: int, settings: RunSettings) -> list[_Worker]:
-    return [_Worker(settings) for _ in range(max(1, n))]
+    """Start ``n`` (at least one) grading workers, numbered as slots ``0 .. n-1``.
+
+    Parameters
+    ----------
+    n : int
+        How many workers.
+    settings : RunSettings
+        What every worker needs; each gets its own ``slot``.
+
+    Returns
+    -------
+    list of _Worker
+        The started workers.
+    """
+    if settings.workspace is not None:
+        settings.workspace.prepare_slots(max(1, n))
+    return [_Worker(settings, slot) for slot in range(max(1, n))]
 
 
 def run_jobs(jobs: list[StudentJob], settings: RunSettings, workers: list[_Worker], budget_for, on_done) -> None:
@@ -303,7 +307,7 @@ def run_jobs(jobs: list[StudentJob], settings: RunSettings, workers: list[_Worke
                 report = None
                 if error is not None:
                     w.stop(kill=True)
-                    workers[i] = w = _Worker(settings)
+                    workers[i] = w = _Worker(settings, w.slot)
                     if job.student not in retried and "longer than" not in error:
                         retried.add(job.student)
                         pending.insert(0, job)
@@ -366,7 +370,7 @@ class Recorder:
         c.Autograde.create_student = True
         c.BaseConverter.force = True
         capture = _Capture()
-        log = _quiet_logger("autograde")
+        log = quiet_logger("autograde")
         log.addHandler(capture)
         try:
             with warnings.catch_warnings():
@@ -521,180 +525,267 @@ def _grade_assignment(options: GradeOptions) -> GradingRun:
         except OSError:
             raise GradingError(f"another `dlcourse grade run` is grading {root}; wait for it to finish "
                                "(the gradebook has one writer)") from None
-        return _grade_locked(options, root)
+        # run.json says what this run did, so that an export after a failed or killed run
+        # never reads "nobody graded" as "nobody submitted"
+        started = write_run_state(root, options.assignment, "running").started_at
+        try:
+            return _grade_locked(options, root)
+        except KeyboardInterrupt:
+            write_run_state(root, options.assignment, "interrupted", reason="interrupted (Ctrl-C)",
+                            started_at=started)
+            raise
+        except BaseException as exc:
+            why = " ".join(str(exc).split()) or type(exc).__name__
+            write_run_state(root, options.assignment, "failed", reason=why, started_at=started)
+            raise
+
+
+@dataclass
+class _Course:
+    """What one run knows about the course and the assignment (read once, step 1)."""
+
+    root: Path
+    config: object  # traitlets Config
+    db_url: str
+    course_id: str
+    assignment: str
+    notebooks: list[str]
+    cells: dict[str, dict[str, CellInfo]]
+    max_score: float
+    submitted: Path
+
+
+@dataclass
+class _Collected:
+    """The roster's submissions (step 2)."""
+
+    roster: list[Student]
+    subs: dict[str, Submission]
+    strangers: list[str]
+    unmatched: list[str]
+    lms_late: set[str]
 
 
 def _grade_locked(options: GradeOptions, root: Path) -> GradingRun:
-    import importlib.util
-
+    """The run's steps, in order: prepare, collect, isolate, build jobs, run and record, write results."""
     t_start = time.monotonic()
-
-    if importlib.util.find_spec("fastjsonschema") is not None:
-        # nbformat validates every notebook it reads and writes (six times per student here);
-        # its fastjsonschema backend does that about 15 times faster than jsonschema
-        os.environ.setdefault("NBFORMAT_VALIDATOR", "fastjsonschema")
+    started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     out = options.out or sys.stdout
-    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")  # alembic
-    config = load_course_config(root)
-    from nbgrader.coursedir import CourseDirectory
-
-    coursedir = CourseDirectory(config=config, log=_quiet_logger("coursedir"))
-    db_url, course_id = coursedir.db_url, coursedir.course_id
-    assignment = options.assignment
-    notebooks, cells, max_score = read_assignment(db_url, course_id, assignment)
-    roster = _load_students(db_url, course_id, options)
-    # Nothing has been written yet: refuse here if student code cannot be isolated.
+    course, roster = _prepare(options, root)
+    # No result has been written yet: refuse here if student code cannot be isolated.
     iso = sb.detect(options.sandbox_user) if options.sandbox else sb.Isolation(False, "--no-sandbox")
     if options.sandbox and not iso.available:
         raise sb.SandboxUnavailable(
             f"cannot isolate student code: {iso.reason}.\nRefusing to grade. To run student code WITHOUT "
             "isolation (only for work you trust), pass --no-sandbox."
         )
-    if options.roster is not None:
-        _save_students(db_url, course_id, roster)
-    if options.students:
-        roster = [s for s in roster if s.id in set(options.students)]
-    submitted = Path(coursedir.format_path(coursedir.submitted_directory, ".", ".")).resolve()
-    unmatched: list[str] = []
-    lms_late: set[str] = set()
-    if options.zip_path is not None:
-        imp = import_zip(options.zip_path, submitted, assignment, roster, notebooks, timestamp=options.zip_timestamp)
-        unmatched = [f"zip entry {u}" for u in imp.unmatched] + [f"zip entry {r}: not used" for r in imp.replaced]
-        lms_late = imp.late
-    subs, strangers = find_submissions(submitted, assignment, roster, notebooks)
-    timeout = options.cell_timeout or int(config.get("Execute", {}).get("timeout", 30) or 30)
-    nb_budget = options.notebook_timeout or max(300, 20 * timeout)
-
-    # ---- isolation: verified, or loudly absent
-    protected = [str(root), str(submitted), db_url.removeprefix("sqlite:///") if db_url.startswith("sqlite") else "",
-                 os.path.expanduser("~")]
-    protected = [p for p in protected if p and p != "/"]
-    ws = sb.Workspace(iso, options.limits, options.kernel_python, protected, options.extra_read_only)
+    collected = _collect(options, course, roster)
+    protected = [str(root), str(course.submitted), course.db_url.removeprefix("sqlite:///")
+                 if course.db_url.startswith("sqlite") else "", os.path.expanduser("~")]
+    ws = sb.Workspace(iso, options.limits, options.kernel_python, [p for p in protected if p and p != "/"],
+                      options.extra_read_only, cgroups=options.cgroups)
     warnings = list(ws.warnings)
-    facts: list[str] = []
-    results: dict[str, StudentResult] = {}
     try:
-        if iso.available:
-            secrets_to_check = [p for p in (str(root / "source"), str(root / "gradebook.db"), str(submitted))
-                                if os.path.exists(p)]
-            facts = sb.preflight(ws, secrets_to_check)
-        else:
-            warnings.insert(0, "NO SANDBOX: student code runs as you, can read and change your files and use the "
-                               "network; only rlimits apply (--no-sandbox)")
-        if not options.quiet:
-            if facts:
-                print(f"sandbox verified ({ws.cgroups.describe() if ws.cgroups else 'rlimits'}):", file=out)
-                for line in facts:
-                    print(f"  - {line}", file=out)
-            for w in warnings:
-                print(("!" * 8 + " WARNING: " if "NO SANDBOX" in w else "warning: ") + w, file=out)
-        snap = _snapshot(db_url, Path(ws.root) / "gradebook-snapshot.db")
-        staging = Path(ws.root) / "staging"
-        staging.mkdir()
-        os.chmod(staging, 0o700)
-        recorder = Recorder(config, root, assignment, staging, db_url, course_id, notebooks, max_score)
-        settings = RunSettings(
-            assignment=assignment, db_url=snap, config=_plain(config), cells=cells, limits=options.limits,
-            workspace=ws, kernel_python=options.kernel_python, sandboxed=iso.available, cell_timeout=timeout,
-            max_notebook_bytes=options.max_notebook_bytes,
-        )
-        jobs, missing_ids = [], []
-        for s in roster:
-            sub = subs[s.id]
-            res = StudentResult(s.id, assignment, first_name=s.first_name, last_name=s.last_name, email=s.email)
-            results[s.id] = res
-            for name, orig in sub.renamed.items():
-                res.add("renamed_notebook", f"{orig!r} graded as {name}.ipynb")
-            for extra in sub.extra_notebooks:
-                res.add("extra_file_ignored", f"extra notebook {extra!r} ignored (not part of {assignment})")
-            for skipped in sub.skipped:
-                res.add("extra_file_ignored", f"file not given to the kernel: {skipped}")
-            if sub.timestamp_note:
-                res.add("metadata_repaired", sub.timestamp_note)
-            if s.id in lms_late:
-                res.add("late", "marked late by the LMS")
-            if not iso.available:
-                res.add("unsandboxed", "graded WITHOUT the sandbox (--no-sandbox)")
-            if sub.submitted_anything:
-                for name, path in sub.notebooks.items():
-                    if path is None:
-                        res.add("notebook_missing", f"{name}.ipynb was not submitted: scored 0")
-                jobs.append(StudentJob(s.id, dict(sub.notebooks), list(sub.files), dict(sub.renamed)))
-            else:
-                missing_ids.append(s.id)
-        for sid in strangers:
-            res = StudentResult(sid, assignment)
-            res.add("not_on_roster", f"submitted/{sid}/{assignment} exists but {sid} is not on the roster; not "
-                                     "graded")
-            res.max_score = max_score
-            results[sid] = res
-
-        # The workers' modules are imported here, once, and the workers forked afterwards.
-        from tqdm import tqdm
-
-        from . import kernels  # noqa: F401
-        from .executor import execute_class
-
-        execute_class()
-        workers = start_workers(min(options.jobs or default_jobs(), max(1, len(jobs))), settings) if jobs else []
-
-        class _Bar(tqdm):
-            monitor_interval = 0  # no monitor thread: this process stays single-threaded (workers fork)
-
-        bar = _Bar(total=len(jobs), desc=f"grading {assignment}", unit="student", file=sys.stderr,
-                   disable=not options.progress, mininterval=0.5, dynamic_ncols=True)
-
-        def budget_for(job: StudentJob) -> float:
-            return 120 + nb_budget * sum(1 for p in job.notebooks.values() if p)
-
-        def on_done(job: StudentJob, outcome: StudentOutcome | None, error: str | None) -> None:
-            res = results[job.student]
-            sub = subs[job.student]
-            if error is None and outcome is not None and outcome.error:
-                error = f"grader error: {outcome.error}"
-            if error is not None:
-                res.add("grader_error", error)
-            try:
-                recorder.record(sub, outcome, res)
-            except Exception as exc:
-                res.add("grader_error", f"recording the grades failed: {type(exc).__name__}: {exc}"[:400])
-            if outcome is not None:
-                res.seconds = round(outcome.seconds, 2)
-            res.finalize(submitted=True)
-            bar.set_postfix_str(f"{job.student}: {res.status}", refresh=False)
-            bar.update(1)
-
-        try:
-            if jobs:
-                run_jobs(jobs, settings, workers, budget_for, on_done)
-        finally:
-            bar.close()
-            stop_workers(workers)
+        facts = _verify_isolation(ws, course, options, warnings, out)
+        results, jobs, missing_ids = _build_jobs(course, collected, iso)
+        recorder = _run_and_record(options, course, collected, ws, results, jobs)
         for sid in missing_ids:
             res = results[sid]
             if recorder.remove_stale_submission(sid):
                 res.add("missing", "an earlier submission in the gradebook was removed: nothing is submitted now")
             res.reasons.insert(0, Reason("missing", "nothing submitted: scored 0"))
-            res.score, res.max_score = 0.0, max_score
+            res.score, res.max_score = 0.0, course.max_score
             res.finalize(submitted=False)
-        for sid in strangers:
+        for sid in collected.strangers:
             results[sid].finalize(submitted=True)
     finally:
         ws.close()
-    ordered = [results[s.id] for s in roster] + [results[s] for s in strangers]
-    results_dir = root / RESULTS_DIR / assignment
+    ordered = [results[s.id] for s in collected.roster] + [results[s] for s in collected.strangers]
+    results_path = _write_results(options, course, ordered, facts if iso.available else ["NONE (--no-sandbox)"],
+                                  warnings, collected.unmatched)
+    write_run_state(root, course.assignment, "finished", started_at=started_at)
+    from .export import export_csv
+
+    csv_path = export_csv(root, course.assignment, results_path.parent / "grades.csv")
+    run = GradingRun(course.assignment, ordered, results_path, csv_path, facts, warnings, collected.unmatched,
+                     time.monotonic() - t_start)
+    if not options.quiet:
+        print_summary(run, out)
+    return run
+
+
+def _prepare(options: GradeOptions, root: Path) -> tuple[_Course, list[Student]]:
+    """Step 1: the course's configuration, the assignment's cells and the roster (saved to the gradebook)."""
+    import importlib.util
+
+    from nbgrader.coursedir import CourseDirectory
+
+    if importlib.util.find_spec("fastjsonschema") is not None:
+        # nbformat validates every notebook it reads and writes (six times per student here);
+        # its fastjsonschema backend does that about 15 times faster than jsonschema
+        os.environ.setdefault("NBFORMAT_VALIDATOR", "fastjsonschema")
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")  # alembic
+    config = load_course_config(root)
+    coursedir = CourseDirectory(config=config, log=quiet_logger("coursedir"))
+    db_url, course_id = coursedir.db_url, coursedir.course_id
+    notebooks, cells, max_score = read_assignment(db_url, course_id, options.assignment)
+    roster = _load_students(db_url, course_id, options)
+    if options.roster is not None:
+        # the roster is not a result, and an export after a refusal needs it to tell missing students
+        _save_students(db_url, course_id, roster)
+    submitted = Path(coursedir.format_path(coursedir.submitted_directory, ".", ".")).resolve()
+    return _Course(root, config, db_url, course_id, options.assignment, notebooks, cells, max_score, submitted), roster
+
+
+def _collect(options: GradeOptions, course: _Course, roster: list[Student]) -> _Collected:
+    """Step 2: an LMS zip imported into ``submitted/``, then every roster student's submission."""
+    if options.students:
+        roster = [s for s in roster if s.id in set(options.students)]
+    unmatched: list[str] = []
+    lms_late: set[str] = set()
+    if options.zip_path is not None:
+        imp = import_zip(options.zip_path, course.submitted, course.assignment, roster, course.notebooks,
+                         timestamp=options.zip_timestamp)
+        unmatched = [f"zip entry {u}" for u in imp.unmatched] + [f"zip entry {r}: not used" for r in imp.replaced]
+        lms_late = imp.late
+    subs, strangers = find_submissions(course.submitted, course.assignment, roster, course.notebooks)
+    return _Collected(roster, subs, strangers, unmatched, lms_late)
+
+
+def _verify_isolation(ws: sb.Workspace, course: _Course, options: GradeOptions, warnings: list[str],
+                      out: object) -> list[str]:
+    """Step 3: the sandbox self-test (or the loud warning of ``--no-sandbox``); returns the verified facts."""
+    facts: list[str] = []
+    if ws.isolation.available:
+        secrets_to_check = [p for p in (str(course.root / "source"), str(course.root / "gradebook.db"),
+                                        str(course.submitted)) if os.path.exists(p)]
+        facts = sb.preflight(ws, secrets_to_check)
+    else:
+        warnings.insert(0, "NO SANDBOX: student code runs as you, can read and change your files and use the "
+                           "network; only rlimits apply (--no-sandbox)")
+    if not options.quiet:
+        if facts:
+            print(f"sandbox verified ({ws.cgroups.describe() if ws.cgroups else 'rlimits'}):", file=out)
+            for line in facts:
+                print(f"  - {line}", file=out)
+        for w in warnings:
+            print(("!" * 8 + " WARNING: " if "NO SANDBOX" in w else "warning: ") + w, file=out)
+    return facts
+
+
+def _build_jobs(course: _Course, collected: _Collected, iso: sb.Isolation
+                ) -> tuple[dict[str, StudentResult], list[StudentJob], list[str]]:
+    """Step 4: a result for everyone (with the notes found on disk) and a job for everyone who submitted."""
+    results: dict[str, StudentResult] = {}
+    jobs, missing_ids = [], []
+    assignment = course.assignment
+    for s in collected.roster:
+        sub = collected.subs[s.id]
+        res = StudentResult(s.id, assignment, first_name=s.first_name, last_name=s.last_name, email=s.email)
+        results[s.id] = res
+        for name, orig in sub.renamed.items():
+            res.add("renamed_notebook", f"{orig!r} graded as {name}.ipynb")
+        for extra in sub.extra_notebooks:
+            res.add("extra_file_ignored", f"extra notebook {extra!r} ignored (not part of {assignment})")
+        for skipped in sub.skipped:
+            res.add("extra_file_ignored", f"file not given to the kernel: {skipped}")
+        if sub.timestamp_note:
+            res.add("metadata_repaired", sub.timestamp_note)
+        if s.id in collected.lms_late:
+            res.add("late", "marked late by the LMS")
+        if not iso.available:
+            res.add("unsandboxed", "graded WITHOUT the sandbox (--no-sandbox)")
+        if sub.submitted_anything:
+            for name, path in sub.notebooks.items():
+                if path is None:
+                    res.add("notebook_missing", f"{name}.ipynb was not submitted: scored 0")
+            jobs.append(StudentJob(s.id, dict(sub.notebooks), list(sub.files), dict(sub.renamed)))
+        else:
+            missing_ids.append(s.id)
+    for sid in collected.strangers:
+        res = StudentResult(sid, assignment)
+        res.add("not_on_roster", f"submitted/{sid}/{assignment} exists but {sid} is not on the roster; not graded")
+        res.max_score = course.max_score
+        results[sid] = res
+    return results, jobs, missing_ids
+
+
+def _run_and_record(options: GradeOptions, course: _Course, collected: _Collected, ws: sb.Workspace,
+                    results: dict[str, StudentResult], jobs: list[StudentJob]) -> Recorder:
+    """Step 5: run the jobs on parallel workers; record each student in the gradebook as it finishes."""
+    timeout = options.cell_timeout or int(course.config.get("Execute", {}).get("timeout", 30) or 30)
+    nb_budget = options.notebook_timeout or max(300, 20 * timeout)
+    snap = _snapshot(course.db_url, Path(ws.root) / "gradebook-snapshot.db")
+    staging = Path(ws.root) / "staging"
+    staging.mkdir()
+    os.chmod(staging, 0o700)
+    recorder = Recorder(course.config, course.root, course.assignment, staging, course.db_url, course.course_id,
+                        course.notebooks, course.max_score)
+    settings = RunSettings(
+        assignment=course.assignment, db_url=snap, config=_plain(course.config), cells=course.cells,
+        limits=options.limits, workspace=ws, kernel_python=options.kernel_python, sandboxed=ws.isolation.available,
+        cell_timeout=timeout, max_notebook_bytes=options.max_notebook_bytes,
+        hidden_markers=hidden_test_markers(course.config),
+    )
+    # The workers' modules are imported here, once, and the workers forked afterwards.
+    from tqdm import tqdm
+
+    from . import kernels  # noqa: F401
+    from .executor import execute_class
+
+    execute_class()
+    workers = start_workers(min(options.jobs or default_jobs(), max(1, len(jobs))), settings) if jobs else []
+
+    class _Bar(tqdm):
+        monitor_interval = 0  # no monitor thread: this process stays single-threaded (workers fork)
+
+    bar = _Bar(total=len(jobs), desc=f"grading {course.assignment}", unit="student", file=sys.stderr,
+               disable=not options.progress, mininterval=0.5, dynamic_ncols=True)
+
+    def budget_for(job: StudentJob) -> float:
+        return 120 + nb_budget * sum(1 for p in job.notebooks.values() if p)
+
+    def on_done(job: StudentJob, outcome: StudentOutcome | None, error: str | None) -> None:
+        res = results[job.student]
+        if error is None and outcome is not None and outcome.error:
+            error = f"grader error: {outcome.error}"
+        if error is not None:
+            res.add("grader_error", error)
+        try:
+            recorder.record(collected.subs[job.student], outcome, res)
+        except Exception as exc:
+            res.add("grader_error", f"recording the grades failed: {type(exc).__name__}: {exc}"[:400])
+        if outcome is not None:
+            res.seconds = round(outcome.seconds, 2)
+        res.finalize(submitted=True)
+        append_progress(course.root, course.assignment, res.to_dict())  # in the gradebook now: say so at once
+        bar.set_postfix_str(f"{job.student}: {res.status}", refresh=False)
+        bar.update(1)
+
+    try:
+        if jobs:
+            run_jobs(jobs, settings, workers, budget_for, on_done)
+    finally:
+        bar.close()
+        stop_workers(workers)
+    return recorder
+
+
+def _write_results(options: GradeOptions, course: _Course, ordered: list[StudentResult], sandbox_facts: list[str],
+                   warnings: list[str], unmatched: list[str]) -> Path:
+    """Step 6: ``results.json`` (a ``--student`` re-run keeps everybody else's result); progress folded in."""
+    results_dir = course.root / RESULTS_DIR / course.assignment
     results_dir.mkdir(parents=True, exist_ok=True)
     results_path = results_dir / "results.json"
     payload = {
-        "assignment": assignment,
+        "assignment": course.assignment,
         "graded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "sandbox": facts if iso.available else ["NONE (--no-sandbox)"],
+        "sandbox": sandbox_facts,
         "warnings": warnings,
         "unmatched": unmatched,
         "results": [r.to_dict() for r in ordered],
     }
     if options.students and results_path.exists():
-        # a partial re-run (--student) updates those students and keeps everybody else's result
         with contextlib.suppress(ValueError, KeyError):
             old = json.loads(results_path.read_text())
             mine = {r["student"] for r in payload["results"]}
@@ -702,14 +793,8 @@ def _grade_locked(options: GradeOptions, root: Path) -> GradingRun:
     tmp = results_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(payload, indent=1))
     tmp.replace(results_path)
-    from .export import export_csv
-
-    csv_path = export_csv(root, assignment, results_dir / "grades.csv")
-    run = GradingRun(assignment, ordered, results_path, csv_path, facts, warnings, unmatched,
-                     time.monotonic() - t_start)
-    if not options.quiet:
-        print_summary(run, out)
-    return run
+    clear_progress(course.root, course.assignment)
+    return results_path
 
 
 def _plain(cfg) -> dict:

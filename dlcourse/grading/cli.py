@@ -58,6 +58,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                      "missing)")
     run.add_argument("--no-sandbox", action="store_true", help="run student code WITHOUT isolation, as you "
                      "(rlimits only); for trusted work only; reported in every result")
+    run.add_argument("--no-cgroups", action="store_true", help="limit kernels with rlimits only, as on a machine "
+                     "without cgroups (one sandbox user per worker)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)
 
@@ -77,6 +79,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     ex.add_argument("assignment")
     _course(ex)
     ex.add_argument("--to", type=Path, help="CSV file (default: COURSE/dlcourse_grading/ASSIGNMENT/grades.csv)")
+    ex.add_argument("--force", action="store_true", help="export even when the last 'dlcourse grade run' failed, "
+                    "did not finish or never ran (submitted but ungraded students are 'not graded', score empty)")
     ex.set_defaults(func=_export)
 
     chk = sub.add_parser("check", help="run the sandbox self-test and print what it verified")
@@ -107,7 +111,7 @@ def _run(args) -> int:
         assignment=args.assignment, course_root=args.course, roster=args.roster, zip_path=args.zip_path,
         zip_timestamp=when, jobs=args.jobs, sandbox=not args.no_sandbox, sandbox_user=args.sandbox_user,
         limits=limits, cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout, students=args.students,
-        extra_read_only=args.allow_read, progress=not args.no_progress,
+        extra_read_only=args.allow_read, cgroups=not args.no_cgroups, progress=not args.no_progress,
     )
     run = grade_assignment(opts)
     return 0 if run.results else 1
@@ -124,11 +128,18 @@ def _feedback(args) -> int:
     return 0
 
 
-def _export(args) -> int:
-    from .batch import RESULTS_DIR
-    from .export import export_csv
+def _export(args: argparse.Namespace) -> int:
+    """``dlcourse grade export``: refuse (exit 1) after a failed or unfinished run unless ``--force``."""
+    from .course import results_dir
+    from .export import export_csv, last_run_problem
 
-    dest = args.to or Path(args.course) / RESULTS_DIR / args.assignment / "grades.csv"
+    problem = last_run_problem(args.course, args.assignment)
+    if problem:
+        advice = "exporting anyway (--force)" if args.force else "nothing exported; pass --force to export anyway"
+        print(f"dlcourse grade export: warning: {problem}; {advice}", file=sys.stderr)
+        if not args.force:
+            return 1
+    dest = args.to or results_dir(args.course, args.assignment) / "grades.csv"
     path = export_csv(args.course, args.assignment, dest)
     print(f"grades: {path}")
     return 0

@@ -36,12 +36,14 @@ import stat
 import time
 import traceback
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import nbformat
 from nbformat.notebooknode import NotebookNode, from_dict
 
-from .sandbox import _human
+from . import guard
+from .sandbox import human_size
 from .status import Reason
 
 SIGNAL_NAMES = {4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL", 11: "SIGSEGV", 15: "SIGTERM",
@@ -87,6 +89,8 @@ class RunSettings:
     startup_timeout: int = 60
     max_notebook_bytes: int = 20 << 20
     max_file_bytes: int = 50 << 20
+    hidden_markers: tuple[str, str] = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")  # the course's delimiters
+    slot: int = 0  # the worker's index: without cgroups each worker's kernels run as a user of their own
 
 
 @dataclass
@@ -198,8 +202,30 @@ def visible_source(source: str, begin: str = "BEGIN HIDDEN TESTS", end: str = "E
     return "\n".join(out)
 
 
-def repair_metadata(nb: NotebookNode, cells: dict[str, CellInfo], name: str) -> list[Reason]:
-    """Put nbgrader metadata back as the gradebook has it; report edited and deleted test cells."""
+def repair_metadata(nb: NotebookNode, cells: dict[str, CellInfo], name: str,
+                    markers: tuple[str, str] = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")) -> list[Reason]:
+    """Put nbgrader metadata back as the gradebook has it; report edited and deleted test cells.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The student's notebook, changed in place.
+    cells : dict
+        grade_id -> :class:`CellInfo` of this notebook, from the gradebook.
+    name : str
+        The notebook's name, for the reasons.
+    markers : tuple of str, optional
+        The course's hidden-test delimiters: a test cell equal to the released version
+        (hidden region removed) is not an edit.
+
+    Returns
+    -------
+    list of Reason
+        ``tampered_tests`` and ``metadata_repaired`` findings.
+    """
+    def visible(src: str) -> str:
+        return visible_source(src, *markers)
+
     reasons: list[Reason] = []
     # a grade id claimed by several cells: keep the copy with the original source (else the last)
     claims: dict[str, list[int]] = {}
@@ -211,7 +237,7 @@ def repair_metadata(nb: NotebookNode, cells: dict[str, CellInfo], name: str) -> 
     keepers: dict[str, int] = {}
     for gid, idxs in claims.items():
         info = cells[gid]
-        same = [i for i in idxs if _norm(nb.cells[i].source) in (_norm(info.source), _norm(visible_source(info.source)))]
+        same = [i for i in idxs if _norm(nb.cells[i].source) in (_norm(info.source), _norm(visible(info.source)))]
         keepers[gid] = (same or idxs)[-1]
     seen: set[str] = set()
     for i, cell in enumerate(nb.cells):
@@ -242,10 +268,10 @@ def repair_metadata(nb: NotebookNode, cells: dict[str, CellInfo], name: str) -> 
                                                    f"({', '.join(changed)}); put back before grading", name)
         if info.locked and info.autograded_test:
             mine = _norm(cell.source if cell.cell_type == info.cell_type else "\0changed type")
-            if mine not in (_norm(visible_source(info.source)), _norm(info.source)):
+            if mine not in (_norm(visible(info.source)), _norm(info.source)):
                 reasons.append(Reason("tampered_tests", f"test cell {gid!r} was edited; restored from the "
                                                         "gradebook before grading", name))
-        elif info.locked and _norm(cell.source) not in (_norm(info.source), _norm(visible_source(info.source))):
+        elif info.locked and _norm(cell.source) not in (_norm(info.source), _norm(visible(info.source))):
             reasons.append(Reason("metadata_repaired", f"locked cell {gid!r} was edited; restored", name))
     for gid, info in cells.items():
         if gid not in seen and info.autograded_test:
@@ -276,6 +302,15 @@ def normalize_test_outputs(cell: NotebookNode, reply: dict | None, tampered: boo
     >>> normalize_test_outputs(never_ran, None, not_run_reason="the kernel died before this test ran")
     >>> never_ran.outputs[0].ename
     'TestNotRun'
+
+    A test that did not raise keeps its points even when the code it called wrote to stderr
+    (plain nbgrader scores any stderr line as a failure): such output is kept as ordinary text.
+
+    >>> warned = new_code_cell("assert abs(f(2) - 4) < 1e-9")
+    >>> warned.outputs = [new_output("stream", name="stderr", text="UserWarning: slow path\\n")]
+    >>> normalize_test_outputs(warned, {"status": "ok"})
+    >>> [(o.output_type, o.name) for o in warned.outputs]
+    [('stream', 'stdout')]
     """
     outputs = list(cell.get("outputs", []))
     if tampered:
@@ -289,9 +324,128 @@ def normalize_test_outputs(cell: NotebookNode, reply: dict | None, tampered: boo
             errors = [_error_output(reply.get("ename") or "Error", reply.get("evalue", ""))]
         cell.outputs = errors + [o for o in outputs if o.get("output_type") != "error"]
     else:
+        # it did not raise: stderr text (warnings, logs) and tracebacks the code printed and
+        # caught itself are output, not failures (nbgrader would score either as 0)
+        outputs = [_as_text(o) if _counts_as_failure(o) else o for o in outputs]
         results = [i for i, o in enumerate(outputs) if o.get("output_type") == "execute_result"]
         if len(results) > 1:  # only the cell's own last expression counts
-            cell.outputs = [o for i, o in enumerate(outputs) if i not in set(results[:-1])]
+            outputs = [o for i, o in enumerate(outputs) if i not in set(results[:-1])]
+        cell.outputs = outputs
+
+
+def _counts_as_failure(output: NotebookNode) -> bool:
+    kind = output.get("output_type")
+    return kind == "error" or (kind == "stream" and output.get("name") == "stderr")
+
+
+def _as_text(output: NotebookNode) -> NotebookNode:
+    if output.get("output_type") == "error":
+        text = re.sub(r"\x1b\[[0-9;]*[A-Za-z]", "", "\n".join(output.get("traceback", []))) + "\n"
+    else:
+        text = output.get("text", "")
+    return nbformat.v4.new_output("stream", name="stdout", text=text)
+
+
+@dataclass
+class GraderCells:
+    """Where :func:`add_grader_cells` put the grader's own cells, and how to read their replies.
+
+    Attributes
+    ----------
+    numbering : dict
+        Index in the executed notebook -> the cell number the student sees (1-based).
+    tests : set of int
+        Indices of the autograded test cells.
+    canaries : dict
+        Index -> nonce of the canary after each test (it must fail with exactly that message).
+    guards : dict
+        Index -> marker of the guard before each test (see :mod:`.guard`).
+    """
+
+    numbering: dict[int, int] = field(default_factory=dict)
+    tests: set[int] = field(default_factory=set)
+    canaries: dict[int, str] = field(default_factory=dict)
+    guards: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def grader_cells(self) -> set[int]:
+        """Indices of every cell the grader added (removed again before grades are recorded)."""
+        return {0} | set(self.canaries) | set(self.guards)
+
+    def check(self, replies: dict[int, dict], label: Callable[[int], str]) -> tuple[list[int], list[Reason]]:
+        """Read the canaries' and guards' replies.
+
+        Parameters
+        ----------
+        replies : dict
+            Cell index -> ``{"status", "ename", "evalue"}`` of every cell that ran.
+        label : callable
+            Cell index -> how the reasons name that cell (``cell 4 (grade_id test_mean)``).
+
+        Returns
+        -------
+        tuple
+            ``(tampered, reasons)``: indices of the cells after tests that did not run as
+            written (sorted), and the reasons to report.
+        """
+        tampered = []
+        for idx, nonce in self.canaries.items():
+            rep = replies.get(idx)
+            if rep is not None and not (rep["status"] == "error" and rep["ename"] == "AssertionError"
+                                        and rep["evalue"] == nonce):
+                tampered.append(idx)
+        put_back: list[str] = []
+        for idx, marker in self.guards.items():
+            what, as_written = guard.restored(replies.get(idx), marker)
+            put_back += [w for w in what if w not in put_back]
+            if not as_written:
+                tampered.append(idx + 2)  # reported like a canary: the cell after the test it protects
+        reasons = []
+        if put_back:
+            reasons.append(Reason("tampered_checks", f"the notebook replaced {', '.join(put_back)}; the originals "
+                                                     "were put back before the tests ran"))
+        tampered.sort()
+        if tampered:
+            reasons.append(Reason("tampered_execution", f"test code did not run as written (checked after "
+                                                        f"{label(tampered[0] - 1)}): the notebook hooks or "
+                                                        "suppresses execution; autograded tests scored 0"))
+        return tampered, reasons
+
+
+def add_grader_cells(nb: NotebookNode) -> GraderCells:
+    """Add the grader's cells: a set-up cell first, a guard before and a canary after each test.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The sanitized student notebook, changed in place.
+
+    Returns
+    -------
+    GraderCells
+        Where they are, and the numbering the student sees.
+    """
+    from nbgrader import utils as nbutils
+
+    tests = {i for i, c in enumerate(nb.cells) if nbutils.is_grade(c) and not nbutils.is_solution(c)
+             and c.cell_type == "code"}
+    added = GraderCells()
+    new_cells = [guard.setup_cell()]
+    for i, cell in enumerate(nb.cells):
+        if i in tests:
+            guard_cell, marker = guard.guard_cell()
+            added.guards[len(new_cells)] = marker
+            new_cells.append(guard_cell)
+        added.numbering[len(new_cells)] = i + 1
+        if i in tests:
+            added.tests.add(len(new_cells))
+        new_cells.append(cell)
+        if i in tests:
+            canary, nonce = _make_canary()
+            added.canaries[len(new_cells)] = nonce
+            new_cells.append(canary)
+    nb.cells = new_cells
+    return added
 
 
 def _make_canary() -> tuple[NotebookNode, str]:
@@ -418,6 +572,10 @@ def _cell_label(nb: NotebookNode, index: int, numbering: dict[int, int]) -> str:
     cell = nb.cells[index]
     if "dlcourse_canary" in cell.metadata:
         return "the integrity check after " + _cell_label(nb, index - 1, numbering)
+    if "dlcourse_guard" in cell.metadata:
+        return "the grader's check before " + _cell_label(nb, index + 1, numbering)
+    if "dlcourse_guard_setup" in cell.metadata:
+        return "the grader's set-up cell"
     gid = cell.metadata.get("nbgrader", {}).get("grade_id")
     label = f"cell {numbering.get(index, index + 1)}"
     return f"{label} (grade_id {gid})" if gid else label
@@ -426,7 +584,7 @@ def _cell_label(nb: NotebookNode, index: int, numbering: dict[int, int]) -> str:
 def _kernel_death(report: dict, limits, where: str) -> Reason:
     sig = report.get("signal")
     if report.get("oom_kills", 0) > 0:
-        return Reason("memory_limit", f"kernel died in {where}: memory limit ({_human(limits.memory_bytes)}) "
+        return Reason("memory_limit", f"kernel died in {where}: memory limit ({human_size(limits.memory_bytes)}) "
                                       "exceeded")
     if sig == 24:
         return Reason("cpu_limit", f"kernel died in {where}: CPU-time limit ({limits.cpu_seconds} s) exceeded")
@@ -462,7 +620,7 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
         out.reasons.append(Reason(exc.kind, str(exc), name))
         return out
     cells = settings.cells.get(name, {})
-    out.reasons += repair_metadata(nb, cells, name)
+    out.reasons += repair_metadata(nb, cells, name, settings.hidden_markers)
     cfg = Config(copy.deepcopy(settings.config))
     cfg.OverwriteCells.add_missing_cells = True
     resources = {
@@ -478,23 +636,11 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
                                                       f"{str(exc).splitlines()[0][:200] if str(exc) else ''}", name))
         return out
 
-    # numbering the student sees (1-based), then canaries after each autograded test cell
-    tests = {i for i, c in enumerate(nb.cells) if nbutils.is_grade(c) and not nbutils.is_solution(c)
-             and c.cell_type == "code"}
-    new_cells, numbering, canaries, grade_idx = [], {}, {}, set()
-    for i, cell in enumerate(nb.cells):
-        numbering[len(new_cells)] = i + 1
-        if i in tests:
-            grade_idx.add(len(new_cells))
-        new_cells.append(cell)
-        if i in tests:
-            canary, nonce = _make_canary()
-            canaries[len(new_cells)] = nonce
-            new_cells.append(canary)
-    nb.cells = new_cells
+    added = add_grader_cells(nb)
+    numbering, grade_idx = added.numbering, added.tests
 
     ws = settings.workspace
-    sandbox = ws.new_kernel(job.workdir_files, jobs=1)
+    sandbox = ws.new_kernel(job.workdir_files, slot=settings.slot)
     ex_cls = execute_class()
     ex = ex_cls(config=cfg)
     ex.timeout = settings.cell_timeout
@@ -535,10 +681,10 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
         out.reasons.append(Reason("timeout", f"timeout in {where} after {settings.cell_timeout} s", name))
     for idx in ex.flooded:
         where = _cell_label(nb, idx, numbering)
-        out.reasons.append(Reason("output_flood", f"{where} printed more than {_human(20 * limits.output_bytes)}; "
+        out.reasons.append(Reason("output_flood", f"{where} printed more than {human_size(20 * limits.output_bytes)}; "
                                                   "the kernel was stopped", name))
     if ex.truncated:
-        out.reasons.append(Reason("output_truncated", f"output truncated: more than {_human(limits.output_bytes)} "
+        out.reasons.append(Reason("output_truncated", f"output truncated: more than {human_size(limits.output_bytes)} "
                                                       "of output", name))
     not_run_reason = None
     if failure is not None:
@@ -575,19 +721,11 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
                 out.reasons.append(Reason("memory_limit", f"MemoryError in {_cell_label(nb, idx, numbering)}",
                                           name))
 
-    # ---- canaries: did test code run as written?
-    tampered = []
-    for idx, nonce in canaries.items():
-        rep = ex.replies.get(idx)
-        if rep is None:
-            continue
-        if not (rep["status"] == "error" and rep["ename"] == "AssertionError" and rep["evalue"] == nonce):
-            tampered.append(idx)
-    if tampered:
-        where = _cell_label(nb, tampered[0] - 1, numbering)
-        out.reasons.append(Reason("tampered_execution", f"test code did not run as written (checked after "
-                                                        f"{where}): the notebook hooks or suppresses execution; "
-                                                        "autograded tests scored 0", name))
+    # ---- canaries and guards: did test code run as written, against genuine checking functions?
+    tampered, integrity = added.check(ex.replies, lambda idx: _cell_label(nb, idx, numbering))
+    for reason in integrity:
+        reason.notebook = name
+        out.reasons.append(reason)
 
     # ---- score from replies, never from the absence of output
     for idx in sorted(grade_idx):
@@ -601,7 +739,7 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
                                                       f"is not a valid score ({exc})", name))
 
     # ---- drop canaries, then nbgrader's own output post-processing
-    nb.cells = [c for i, c in enumerate(nb.cells) if i not in canaries]
+    nb.cells = [c for i, c in enumerate(nb.cells) if i not in added.grader_cells]
     nb.metadata.pop("widgets", None)
     before = json.dumps([c.get("outputs", []) for c in nb.cells])
     try:

@@ -2,43 +2,75 @@
 
 Scores come from the gradebook at export time, so manual grades entered later in
 nbgrader's formgrader are included; the status and reasons come from the last
-``dlcourse grade`` run (``dlcourse_grading/<assignment>/results.json``). Students who are
-in the gradebook but were never graded for the assignment are exported as ``missing``.
+``dlcourse grade run`` (see :mod:`.course`). Whether a student handed anything in is
+decided from ``submitted/`` (where an LMS import also lands), never from the absence of a
+grade:
+
+* a student with nothing in ``submitted/`` is ``missing`` (score 0);
+* a student who submitted but has no grade from a ``dlcourse grade run`` (the run failed,
+  was killed, or the work arrived after it) is ``not graded``, with the reason, and an
+  **empty** score;
+* a student graded by plain ``nbgrader autograde`` is ``graded`` with a note saying so.
 """
 
 from __future__ import annotations
 
 import csv
-import json
 import os
 import sys
 from pathlib import Path
+from typing import Any
+
+from .course import last_run_problem, load_course_config, load_results, quiet_logger, read_run_state
+from .status import NOT_GRADED, StudentResult
 
 COLUMNS = ["student_id", "first_name", "last_name", "email", "assignment", "status", "score", "max_score",
            "seconds_late", "submitted_at", "needs_manual_grade", "reasons"]
 
 
-def load_results(course_root: Path, assignment: str) -> dict:
-    from .batch import RESULTS_DIR
+def _not_graded_reason(course_root: Path, assignment: str, after_run: bool) -> str:
+    if after_run:
+        return "submitted after the last `dlcourse grade run`; not graded yet"
+    run = read_run_state(course_root, assignment)
+    if run is None:
+        return "submitted; not graded yet (no `dlcourse grade run` has graded this assignment)"
+    if run.state == "finished":
+        return "submitted; not graded by the last run"
+    what = {"failed": "failed", "interrupted": "did not finish", "running": "is still running"}[run.state]
+    return f"submitted; not graded: the last `dlcourse grade run` {what}: {run.reason or 'no reason recorded'}"
 
-    path = Path(course_root) / RESULTS_DIR / assignment / "results.json"
-    if not path.exists():
-        return {"results": []}
-    return json.loads(path.read_text())
 
+def export_rows(course_root: Path, assignment: str) -> list[dict[str, Any]]:
+    """One row per student (the gradebook's students and anyone graded or submitted).
 
-def export_rows(course_root: Path, assignment: str) -> list[dict]:
+    Parameters
+    ----------
+    course_root : Path
+        The nbgrader course folder.
+    assignment : str
+        The assignment to export.
+
+    Returns
+    -------
+    list of dict
+        Rows keyed by :data:`COLUMNS`; ``score`` is None for a ``not graded`` student.
+
+    Raises
+    ------
+    ValueError
+        If the assignment is not in the gradebook.
+    """
     from nbgrader.api import Gradebook, MissingEntry
     from nbgrader.coursedir import CourseDirectory
 
-    from .batch import _quiet_logger, load_course_config
-    from .status import StudentResult
+    from .submissions import Student, find_submissions
 
     root = Path(course_root).resolve()
-    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")  # alembic
     config = load_course_config(root)
-    coursedir = CourseDirectory(config=config, log=_quiet_logger("coursedir"))
-    saved = {r["student"]: StudentResult.from_dict(r) for r in load_results(root, assignment)["results"]}
+    coursedir = CourseDirectory(config=config, log=quiet_logger("coursedir"))
+    saved = {sid: StudentResult.from_dict(r) for sid, r in load_results(root, assignment).items()}
+    submitted_dir = Path(coursedir.format_path(coursedir.submitted_directory, ".", ".")).resolve()
     rows = []
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
         try:
@@ -46,12 +78,14 @@ def export_rows(course_root: Path, assignment: str) -> list[dict]:
         except MissingEntry:
             raise ValueError(f"assignment {assignment!r} is not in the gradebook") from None
         max_score = float(a.max_score)
+        notebooks = sorted(nb.name for nb in a.notebooks)
         ids = [s.id for s in gb.students]
-        for sid in list(saved):
-            if sid not in ids:
-                ids.append(sid)
+        ids += [sid for sid in saved if sid not in ids]
+        subs, strangers = find_submissions(submitted_dir, assignment, [Student(i) for i in ids], notebooks)
+        ids += [sid for sid in strangers if sid not in ids]
         for sid in ids:
             res = saved.get(sid)
+            handed_in = sid in strangers or subs[sid].submitted_anything
             try:
                 student = gb.find_student(sid)
                 names = (student.first_name or "", student.last_name or "", student.email or "")
@@ -67,23 +101,43 @@ def export_rows(course_root: Path, assignment: str) -> list[dict]:
                 row["seconds_late"] = float(sub.total_seconds_late)
                 row["submitted_at"] = sub.timestamp.isoformat(sep=" ") if sub.timestamp else ""
                 row["needs_manual_grade"] = int(bool(sub.needs_manual_grade))
-            if res is not None:
+            if res is not None and not (res.status == "missing" and handed_in):
                 row["status"] = res.status
                 row["reasons"] = res.reason_text()
                 if res.status == "missing":
                     row["score"] = 0.0
-            elif sub is None:
+            elif not handed_in:
                 row["status"] = "missing"
-                row["reasons"] = "nothing submitted (not graded by dlcourse grade)"
-            else:
+                row["score"] = 0.0
+                row["reasons"] = "nothing submitted"
+            elif sub is not None and res is None:
                 row["status"] = "graded"
                 row["reasons"] = "graded outside dlcourse grade (no status recorded)"
+            else:
+                row["status"] = NOT_GRADED
+                row["score"] = None
+                row["reasons"] = _not_graded_reason(root, assignment, after_run=res is not None)
             rows.append(row)
     return rows
 
 
 def export_csv(course_root: Path, assignment: str, dest: Path) -> Path:
-    """Write the grades of ``assignment`` to ``dest`` (CSV, one row per student); returns ``dest``."""
+    """Write the grades of ``assignment`` to ``dest`` (CSV, one row per student).
+
+    Parameters
+    ----------
+    course_root : Path
+        The nbgrader course folder.
+    assignment : str
+        The assignment to export.
+    dest : Path
+        The CSV file to write (replaced atomically).
+
+    Returns
+    -------
+    Path
+        ``dest``.
+    """
     rows = export_rows(course_root, assignment)
     dest = Path(dest)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -92,6 +146,10 @@ def export_csv(course_root: Path, assignment: str, dest: Path) -> Path:
         writer = csv.DictWriter(fh, fieldnames=COLUMNS)
         writer.writeheader()
         for row in rows:
-            writer.writerow({k: (f"{v:g}" if isinstance(v, float) else v) for k, v in row.items()})
+            writer.writerow({k: (f"{v:g}" if isinstance(v, float) else "" if v is None else v)
+                             for k, v in row.items()})
     tmp.replace(dest)
     return dest
+
+
+__all__ = ["COLUMNS", "export_csv", "export_rows", "last_run_problem"]

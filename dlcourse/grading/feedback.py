@@ -29,22 +29,24 @@ from pathlib import Path
 
 import nbformat
 
+from .course import hidden_test_markers, load_course_config, load_results, quiet_logger
 from .executor import visible_source
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _LINE = re.compile(r"(?:Cell In\s*\[\d*\]|<ipython-input-[^>]*>|File <[^>]*>), line (\d+)")
-BEGIN, END = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
+DEFAULT_MARKERS = ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
 
-def _hidden_lines(source: str) -> set[int]:
+def _hidden_lines(source: str, markers: tuple[str, str] = DEFAULT_MARKERS) -> set[int]:
     """1-based line numbers of the hidden region (delimiters included)."""
+    begin, end = markers
     out, hidden = set(), False
     for n, line in enumerate(source.split("\n"), start=1):
-        if BEGIN in line:
+        if begin in line:
             hidden = True
         if hidden:
             out.add(n)
-        if END in line:
+        if end in line:
             hidden = False
     return out
 
@@ -56,14 +58,31 @@ def _cell_error_line(traceback: list[str]) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def scrub_notebook(nb: nbformat.NotebookNode, status_lines: list[str] | None = None) -> nbformat.NotebookNode:
-    """A copy of an autograded notebook that is safe to give to the student."""
+def scrub_notebook(nb: nbformat.NotebookNode, status_lines: list[str] | None = None,
+                   markers: tuple[str, str] = DEFAULT_MARKERS) -> nbformat.NotebookNode:
+    """A copy of an autograded notebook that is safe to give to the student.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The autograded notebook (not changed).
+    status_lines : list of str, optional
+        The grading status and its reasons, shown in a first markdown cell.
+    markers : tuple of str, optional
+        The course's hidden-test delimiters (``ClearHiddenTests.begin_test_delimeter`` and
+        ``end_test_delimeter``), see :func:`~dlcourse.grading.course.hidden_test_markers`.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        A copy without hidden tests, their output or the tracebacks that would quote them.
+    """
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
-        if cell.cell_type != "code" or BEGIN not in cell.source:
+        if cell.cell_type != "code" or markers[0] not in cell.source:
             continue
         lines = cell.source.split("\n")
-        hidden = _hidden_lines(cell.source)
+        hidden = _hidden_lines(cell.source, markers)
         new_outputs = []
         withheld = False
         for out in cell.get("outputs", []):
@@ -89,7 +108,7 @@ def scrub_notebook(nb: nbformat.NotebookNode, status_lines: list[str] | None = N
             new_outputs.insert(0, nbformat.v4.new_output(
                 "stream", name="stdout", text="[output printed while hidden tests ran is not shown]\n"))
         cell.outputs = new_outputs
-        cell.source = visible_source(cell.source).rstrip() + "\n# (hidden tests are not shown)"
+        cell.source = visible_source(cell.source, *markers).rstrip() + "\n# (hidden tests are not shown)"
     if status_lines:
         text = "**Autograder:** " + status_lines[0] + "".join(f"\n- {line}" for line in status_lines[1:])
         head = nbformat.v4.new_markdown_cell(text)
@@ -115,17 +134,16 @@ def generate_feedback(course_root: str | os.PathLike, assignment: str, students:
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
 
-    from .batch import _quiet_logger, load_course_config
-    from .export import load_results
     from .status import StudentResult
 
     root = Path(course_root).resolve()
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
     config = load_course_config(root)
-    coursedir = CourseDirectory(config=config, log=_quiet_logger("coursedir"))
+    coursedir = CourseDirectory(config=config, log=quiet_logger("coursedir"))
     autograded = Path(coursedir.format_path(coursedir.autograded_directory, ".", ".")).resolve()
     feedback = Path(coursedir.format_path(coursedir.feedback_directory, ".", ".")).resolve()
-    saved = {r["student"]: StudentResult.from_dict(r) for r in load_results(root, assignment)["results"]}
+    markers = hidden_test_markers(config)
+    saved = {sid: StudentResult.from_dict(r) for sid, r in load_results(root, assignment).items()}
     ids = sorted(p.name for p in autograded.iterdir() if (p / assignment).is_dir()) if autograded.is_dir() else []
     if students:
         ids = [s for s in ids if s in set(students)]
@@ -143,7 +161,7 @@ def generate_feedback(course_root: str | os.PathLike, assignment: str, students:
                     if status:
                         nb.cells.insert(0, nbformat.v4.new_markdown_cell("**Autograder:** " + "\n- ".join(status)))
                 else:
-                    nb = scrub_notebook(nb, status)
+                    nb = scrub_notebook(nb, status, markers)
                 nbformat.write(nb, dest / nb_path.name)
             shutil.rmtree(feedback / sid / assignment, ignore_errors=True)
             c = Config(config)
@@ -152,7 +170,7 @@ def generate_feedback(course_root: str | os.PathLike, assignment: str, students:
             c.CourseDirectory.assignment_id = assignment
             c.CourseDirectory.student_id = sid
             c.CourseDirectory.notebook_id = "*"
-            log = _quiet_logger("feedback")
+            log = quiet_logger("feedback")
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 app = GenerateFeedback(coursedir=CourseDirectory(config=c, log=log), config=c, log=log)

@@ -45,6 +45,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ._sandbox_init import SandboxConfig  # the launcher's configuration: one definition for both sides
+
 INIT_SCRIPT = Path(__file__).with_name("_sandbox_init.py")
 KERNEL_NAME = "dlcourse-sandbox"
 DEFAULT_USER = "dlcourse-sandbox"
@@ -80,13 +82,30 @@ class Limits:
 
     def describe(self) -> str:
         return (
-            f"memory {_human(self.memory_bytes)}, {self.processes} processes, {self.cpus:g} CPU, "
-            f"{self.cpu_seconds} CPU-s per process, files up to {_human(self.file_bytes)}, "
-            f"working folder {_human(self.workdir_bytes)}, output {_human(self.output_bytes)} per notebook"
+            f"memory {human_size(self.memory_bytes)}, {self.processes} processes, {self.cpus:g} CPU, "
+            f"{self.cpu_seconds} CPU-s per process, files up to {human_size(self.file_bytes)}, "
+            f"working folder {human_size(self.workdir_bytes)}, output {human_size(self.output_bytes)} per notebook"
         )
 
 
-def _human(n: float) -> str:
+def human_size(n: float) -> str:
+    """A byte count for people.
+
+    Parameters
+    ----------
+    n : float
+        Bytes.
+
+    Returns
+    -------
+    str
+        Binary units, three significant digits.
+
+    Examples
+    --------
+    >>> human_size(512), human_size(2 << 20), human_size(3 << 30)
+    ('512 B', '2 MiB', '3 GiB')
+    """
     for unit in ("B", "KiB", "MiB", "GiB"):
         if abs(n) < 1024 or unit == "GiB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.3g} {unit}"
@@ -327,7 +346,12 @@ for sp in [p for p in sys.path if p.endswith("site-packages")]:
 paths.add(os.path.dirname(os.path.realpath(sys.executable)))
 print(json.dumps(sorted(paths)))
 """
-    out = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True, timeout=60).stdout
+    # Ask with the environment the kernel gets (kernel_env sets no PYTHON* variables): a
+    # PYTHONPATH of the grader's shell (say, a checkout's root) would otherwise be bound into
+    # the sandbox whole, .git, tests and course files included, though the kernel never uses it.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    out = subprocess.run([python, "-c", code], check=True, capture_output=True, text=True, timeout=60,
+                         env=env).stdout
     return json.loads(out)
 
 
@@ -408,7 +432,18 @@ def environment_problem(user: str = DEFAULT_USER) -> str | None:
 
 
 def detect(user: str = DEFAULT_USER) -> Isolation:
-    """Can this process sandbox kernels? (root on Linux with unshare and mount)."""
+    """Can this process sandbox kernels? (root on Linux with unshare and mount).
+
+    Parameters
+    ----------
+    user : str, optional
+        The sandbox user (created if missing).
+
+    Returns
+    -------
+    Isolation
+        ``available`` False with the reason when it cannot.
+    """
     if not sys.platform.startswith("linux"):
         return Isolation(False, "the sandbox needs Linux namespaces; this is " + sys.platform)
     if os.geteuid() != 0:
@@ -431,7 +466,7 @@ class Workspace:
     """The grading run's private scratch area: a root-only folder with one subfolder per kernel."""
 
     def __init__(self, isolation: Isolation, limits: Limits, python: str, protected: list[str],
-                 extra_read_only: list[str] = (), base: str | None = None):
+                 extra_read_only: list[str] = (), base: str | None = None, *, cgroups: bool = True):
         self.isolation = isolation
         self.limits = limits
         self.python = python
@@ -440,21 +475,73 @@ class Workspace:
         os.chmod(self.root, 0o700)  # kernels reach their own folder through a bind mount, not this path
         self.protected = [os.path.realpath(p) for p in protected] + [self.root]
         self.read_only, self.warnings = read_only_paths(python, self.protected, extra_read_only)
-        self.cgroups = Cgroups.create(run_name) if isolation.available else None
+        self.cgroups = Cgroups.create(run_name) if isolation.available and cgroups else None
         if isolation.available and self.cgroups is None:
             self.warnings.append(
-                "cgroups are not usable here: memory is limited per process with RLIMIT_AS (numpy/TensorFlow "
-                "thread pools reserve address space, so a kernel may fail early) and processes per sandbox user "
-                "with RLIMIT_NPROC"
+                ("cgroups are not usable here" if cgroups else "cgroups not used (--no-cgroups)")
+                + ": memory is limited per process with RLIMIT_AS (numpy/TensorFlow thread pools reserve "
+                "address space, so a kernel may fail early) and processes with RLIMIT_NPROC, one sandbox user "
+                "per worker"
             )
+        # slot (worker) -> (uid, gid); see identity()
+        self._slots: dict[int, tuple[int, int]] = {0: (isolation.uid, isolation.gid)}
         self.kernel_dir = os.path.join(self.root, "kernels", KERNEL_NAME)
         write_kernelspec(self.kernel_dir)
         self._counter = 0
 
-    def new_kernel(self, files_from: list[tuple[str, str]] = (), jobs: int = 1) -> KernelSandbox:
+    def prepare_slots(self, n: int) -> None:
+        """Give each of ``n`` workers a sandbox user of its own when there are no cgroups.
+
+        Without cgroups the process count is bounded by ``RLIMIT_NPROC``, which counts every
+        process of a *user*: kernels that share one user share one bound, and a fork storm in
+        one worker would starve an honest student in another. With cgroups every kernel has
+        its own ``pids.max`` and one user is enough.
+
+        Parameters
+        ----------
+        n : int
+            The number of workers (slots ``0 .. n-1``); slot 0 is the run's sandbox user,
+            slot ``i`` is ``<user>-<i>`` (created like it on first use).
+        """
+        if not self.isolation.available or self.cgroups is not None:
+            return
+        for slot in range(1, n):
+            if slot not in self._slots:
+                self._slots[slot] = ensure_user(f"{self.isolation.user}-{slot}")
+
+    def identity(self, slot: int) -> tuple[int, int]:
+        """The (uid, gid) the kernels of worker ``slot`` run as.
+
+        Parameters
+        ----------
+        slot : int
+            The worker's index.
+
+        Returns
+        -------
+        tuple of int
+            ``(uid, gid)``: the slot's own user without cgroups, else the run's sandbox user.
+        """
+        return self._slots.get(slot, self._slots[0])
+
+    def new_kernel(self, files_from: list[tuple[str, str]] = (), slot: int = 0) -> KernelSandbox:
+        """Folders, cgroup and configuration for one kernel of worker ``slot``.
+
+        Parameters
+        ----------
+        files_from : list of (str, str)
+            ``(source path, path relative to the working folder)`` of the student's data files.
+        slot : int, optional
+            The worker's index (see :meth:`identity`).
+
+        Returns
+        -------
+        KernelSandbox
+            Call ``cleanup()`` when the kernel is gone.
+        """
         self._counter += 1
         name = f"k{os.getpid()}-{self._counter}"
-        return KernelSandbox(self, name, files_from, jobs)
+        return KernelSandbox(self, name, files_from, slot)
 
     def close(self) -> None:
         for entry in Path(self.root).glob("k*"):
@@ -484,9 +571,10 @@ def write_kernelspec(path: str, python: str | None = None) -> str:
 class KernelSandbox:
     """The folders, cgroup and configuration of one sandboxed kernel."""
 
-    def __init__(self, ws: Workspace, name: str, files_from: list[tuple[str, str]], jobs: int):
+    def __init__(self, ws: Workspace, name: str, files_from: list[tuple[str, str]], slot: int = 0):
         self.ws = ws
         iso = ws.isolation
+        self.uid, self.gid = ws.identity(slot)
         self.dir = os.path.join(ws.root, name)  # tmpfs, owned by the sandbox user
         self.newroot = self.dir + ".root"
         self.report_path = self.dir + ".report.json"
@@ -498,7 +586,7 @@ class KernelSandbox:
         self.workdir = os.path.join(self.dir, "work")
         self.rundir = os.path.join(self.dir, "run")
         if iso.available:
-            mount_tmpfs(self.dir, ws.limits.workdir_bytes, iso.uid, iso.gid)
+            mount_tmpfs(self.dir, ws.limits.workdir_bytes, self.uid, self.gid)
             self.mounted = True
         os.mkdir(self.workdir, 0o700)
         os.mkdir(self.rundir, 0o700)
@@ -509,11 +597,10 @@ class KernelSandbox:
         if iso.available:
             for dirpath, dirnames, filenames in os.walk(self.dir):
                 for entry in dirnames + filenames:
-                    os.lchown(os.path.join(dirpath, entry), iso.uid, iso.gid)
-            os.lchown(self.dir, iso.uid, iso.gid)
+                    os.lchown(os.path.join(dirpath, entry), self.uid, self.gid)
+            os.lchown(self.dir, self.uid, self.gid)
             if ws.cgroups is not None:
                 self.cgroup = ws.cgroups.new_kernel_group(name, ws.limits)
-        self.jobs = jobs
 
     @property
     def ipc_prefix(self) -> str:
@@ -551,33 +638,33 @@ class KernelSandbox:
         }
 
     def write_config(self, kernel_argv: list[str]) -> str:
-        iso, lim = self.ws.isolation, self.ws.limits
+        """Write the launcher's :class:`SandboxConfig` for a kernel started with ``kernel_argv``.
+
+        Parameters
+        ----------
+        kernel_argv : list of str
+            The kernel's command line (inside the sandbox).
+
+        Returns
+        -------
+        str
+            The configuration file, for ``DLCOURSE_SANDBOX_CONFIG``.
+        """
+        lim = self.ws.limits
         # CPU: SIGXCPU at the soft limit (reported as "CPU-time limit"), SIGKILL 5 s later
-        rlimits = {"CORE": 0, "CPU": [lim.cpu_seconds, lim.cpu_seconds + 5], "FSIZE": lim.file_bytes,
-                   "NOFILE": lim.open_files}
+        rlimits: dict[str, int | list[int]] = {"CORE": 0, "CPU": [lim.cpu_seconds, lim.cpu_seconds + 5],
+                                               "FSIZE": lim.file_bytes, "NOFILE": lim.open_files}
         if self.cgroup is None:
             rlimits["AS"] = lim.memory_bytes
-            rlimits["NPROC"] = lim.processes * max(1, self.jobs)
-        cfg = {
-            "uid": iso.uid,
-            "gid": iso.gid,
-            "newroot": self.newroot,
-            "rw_dir": self.dir,
-            "cwd": self.workdir,
-            "symlinks": [p for p in TOP_LEVEL_LINKS if os.path.islink(p)],
-            "read_only": self.ws.read_only,
-            "env": self.kernel_env(),
-            "argv": kernel_argv,
-            "kernel_log": self.kernel_log,
-            "report": self.report_path,
-            "rlimits": rlimits,
-            "tmp_bytes": lim.tmp_bytes,
-            "cgroup_procs": self.cgroup.procs_files if self.cgroup else [],
-        }
-        fd = os.open(self.config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            json.dump(cfg, fh)
-        return self.config_path
+            rlimits["NPROC"] = lim.processes  # this worker's own user: see Workspace.prepare_slots
+        cfg = SandboxConfig(
+            uid=self.uid, gid=self.gid, newroot=self.newroot, rw_dir=self.dir, cwd=self.workdir,
+            read_only=list(self.ws.read_only), env=self.kernel_env(), argv=list(kernel_argv),
+            kernel_log=self.kernel_log, report=self.report_path, rlimits=rlimits,
+            symlinks=[p for p in TOP_LEVEL_LINKS if os.path.islink(p)], tmp_bytes=lim.tmp_bytes,
+            cgroup_procs=self.cgroup.procs_files if self.cgroup else [],
+        )
+        return cfg.write(self.config_path)
 
     def report(self) -> dict:
         """What happened to the kernel: exit code or signal, limits hit, setup errors, log tail."""
@@ -657,7 +744,8 @@ def preflight(ws: Workspace, secret_paths: list[str]) -> list[str]:
         if proc.returncode != 0 or not log.strip():
             raise SandboxUnavailable(
                 f"the sandbox did not start (exit {proc.returncode}): "
-                f"{rep.get('setup_error') or proc.stderr.strip() or log.strip()[-500:]}"
+                + " ".join((rep.get("setup_error") or proc.stderr.strip() or log.strip()[-500:]
+                            or "it reported no reason; run `dlcourse grade check` with DLCOURSE_DEBUG=1").split())
             )
         res = json.loads(log.strip().splitlines()[-1])
     finally:

@@ -32,6 +32,10 @@ from dataclasses import asdict, dataclass, field
 
 STATUSES = ("graded", "late", "missing", "failed")
 
+#: The status an export gives a student who submitted but has no grade from ``dlcourse grade
+#: run`` (the run failed, was killed, or the work came later); the score is left empty.
+NOT_GRADED = "not graded"
+
 #: Reasons that make a result ``failed``.
 FAILURES = {
     "invalid_notebook": "the notebook is not a valid .ipynb file",
@@ -46,6 +50,8 @@ FAILURES = {
     "output_flood": "a cell printed so much that it was interrupted",
     "tampered_tests": "test cells were edited or deleted (restored from the gradebook before grading)",
     "tampered_execution": "the notebook interfered with how tests run; autograded tests scored 0",
+    "tampered_checks": "the notebook replaced functions tests check answers with (numpy.allclose, a built-in, "
+                       "...); the originals were put back before each test",
     "kernel_start": "the sandboxed kernel did not start",
     "grader_error": "the grader itself hit an error on this submission",
     "not_on_roster": "a submission from someone not on the roster (not graded)",

@@ -16,7 +16,7 @@ weights                what they are                                            
                        ``course/module2/09_dqn.ipynb``; PyTorch and Keras)
 =====================  ==========================================================  ========
 
-The ImageNet networks of System #4 (Keras VGG16) and System #21 (torchvision ResNet-50)
+The pretrained ImageNet networks the lessons call (Keras VGG16, torchvision ResNet-50)
 are hundreds of megabytes and are downloaded by their libraries when a connection exists;
 :func:`url_available` is the quick check the lessons use before trying.
 
@@ -153,7 +153,7 @@ def weights_path(name: str, framework: str, directory: str | os.PathLike[str] | 
     return path
 
 
-# --------------------------------------------------------------------------- System #21
+# --------------------------------------------------------------------------- transfer learning
 def digits_cnn(framework: str = "torch", n_classes: int = 5) -> Any:
     """Build the small digit CNN of the transfer-learning lesson (untrained).
 
@@ -247,7 +247,7 @@ def load_pretrained_digits_cnn(framework: str = "torch", directory: str | os.Pat
     return model
 
 
-# --------------------------------------------------------------------------- System #22
+# --------------------------------------------------------------------------- deep Q-learning
 def cartpole_qnet(framework: str = "torch", hidden: int = 64, n_obs: int = 4, n_actions: int = 2) -> Any:
     """Build the Q-network of the DQN lesson: ``n_obs`` -> hidden -> hidden -> ``n_actions`` (ReLU).
 

@@ -1,0 +1,336 @@
+"""The course side of grading: nbgrader configuration, result files and the state of the last run.
+
+``dlcourse grade run`` keeps what it knows in ``COURSE/dlcourse_grading/ASSIGNMENT/``:
+
+``run.json``
+    the state of the last run (``running``, ``finished``, ``failed`` or ``interrupted``),
+    with the one-line reason of a failure; written when a run starts and when it ends, so
+    a run that was killed is still ``running`` with no process holding the course lock;
+``progress.jsonl``
+    one :class:`~dlcourse.grading.status.StudentResult` per line, appended as each
+    student is recorded in the gradebook; removed when the run finishes;
+``results.json`` and ``grades.csv``
+    the whole class, written when a run finishes.
+
+Both :mod:`.batch` (which writes these files) and :mod:`.export` (which reads them) use
+this module; neither imports the other's internals.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import fcntl
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+#: The folder, inside the course, that holds what ``dlcourse grade`` writes.
+RESULTS_DIR = "dlcourse_grading"
+LOCK_NAME = ".lock"
+
+
+def load_course_config(root: Path) -> Any:
+    """Read the nbgrader configuration an ``nbgrader`` command run in ``root`` would see.
+
+    Parameters
+    ----------
+    root : Path
+        The course folder (the one that holds ``nbgrader_config.py``).
+
+    Returns
+    -------
+    traitlets.config.Config
+        The merged configuration, with ``CourseDirectory.root`` set to ``root``.
+    """
+    from jupyter_core.paths import jupyter_config_path
+    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
+
+    cfg = Config()
+    for path in list(reversed(jupyter_config_path())) + [str(root)]:
+        if os.path.isfile(os.path.join(path, "nbgrader_config.py")):
+            cfg.merge(PyFileConfigLoader("nbgrader_config.py", path=path).load_config())
+    cfg.CourseDirectory.root = str(root)
+    return cfg
+
+
+def hidden_test_markers(config: Any) -> tuple[str, str]:
+    """The hidden-test delimiters of a course (nbgrader's ``ClearHiddenTests`` settings).
+
+    Parameters
+    ----------
+    config : traitlets.config.Config or dict
+        The course's nbgrader configuration.
+
+    Returns
+    -------
+    tuple of str
+        ``(begin, end)``, nbgrader's defaults unless the course changed them.
+
+    Examples
+    --------
+    >>> hidden_test_markers({})
+    ('BEGIN HIDDEN TESTS', 'END HIDDEN TESTS')
+    >>> hidden_test_markers({"ClearHiddenTests": {"begin_test_delimeter": "BEGIN SECRET"}})
+    ('BEGIN SECRET', 'END HIDDEN TESTS')
+    """
+    section = config.get("ClearHiddenTests", {}) if hasattr(config, "get") else {}
+    begin = section.get("begin_test_delimeter") or "BEGIN HIDDEN TESTS"
+    end = section.get("end_test_delimeter") or "END HIDDEN TESTS"
+    return str(begin), str(end)
+
+
+def quiet_logger(name: str) -> logging.Logger:
+    """A logger for nbgrader's applications that prints nothing (the grader reports instead).
+
+    Parameters
+    ----------
+    name : str
+        Suffix of the logger name (``dlcourse.grading.<name>``).
+
+    Returns
+    -------
+    logging.Logger
+        A logger that does not propagate to the root logger.
+    """
+    log = logging.getLogger(f"dlcourse.grading.{name}")
+    log.propagate = False
+    if not log.handlers:
+        log.addHandler(logging.NullHandler())
+    return log
+
+
+def results_dir(course_root: Path, assignment: str) -> Path:
+    """``COURSE/dlcourse_grading/ASSIGNMENT`` (not created).
+
+    Parameters
+    ----------
+    course_root : Path
+        The course folder.
+    assignment : str
+        The assignment name.
+
+    Returns
+    -------
+    Path
+        The folder that holds the assignment's result files.
+    """
+    return Path(course_root) / RESULTS_DIR / assignment
+
+
+# --------------------------------------------------------------------------- the state of the last run
+
+
+@dataclass
+class RunState:
+    """What the last ``dlcourse grade run`` of an assignment did.
+
+    Attributes
+    ----------
+    state : str
+        ``running``, ``finished``, ``failed`` or ``interrupted``.
+    started_at : str
+        ISO time (UTC) the run started.
+    ended_at : str
+        ISO time (UTC) it ended; empty while running or when it was killed.
+    reason : str
+        One line: why it failed or was interrupted.
+    pid : int
+        The process that ran it.
+    """
+
+    state: str
+    started_at: str = ""
+    ended_at: str = ""
+    reason: str = ""
+    pid: int = 0
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    tmp.replace(path)
+
+
+def write_run_state(course_root: Path, assignment: str, state: str, *, reason: str = "",
+                    started_at: str = "") -> RunState:
+    """Record the state of the current run in ``run.json``.
+
+    Parameters
+    ----------
+    course_root : Path
+        The course folder.
+    assignment : str
+        The assignment being graded.
+    state : str
+        ``running``, ``finished``, ``failed`` or ``interrupted``.
+    reason : str, optional
+        Why it failed (kept to one line).
+    started_at : str, optional
+        When the run started (default: now, for ``running``).
+
+    Returns
+    -------
+    RunState
+        What was written.
+    """
+    ended = "" if state == "running" else _now()
+    run = RunState(state, started_at or _now(), ended, " ".join(reason.split())[:500], os.getpid())
+    _write_json(results_dir(course_root, assignment) / "run.json", asdict(run))
+    return run
+
+
+def read_run_state(course_root: Path, assignment: str) -> RunState | None:
+    """The state of the last run, or None if no run has started for this assignment.
+
+    Parameters
+    ----------
+    course_root : Path
+        The course folder.
+    assignment : str
+        The assignment name.
+
+    Returns
+    -------
+    RunState or None
+        A run recorded as ``running`` whose process no longer holds the course lock is
+        returned as ``interrupted`` (it was killed).
+    """
+    path = results_dir(course_root, assignment) / "run.json"
+    try:
+        data = json.loads(path.read_text())
+        run = RunState(**{k: data[k] for k in ("state", "started_at", "ended_at", "reason", "pid") if k in data})
+    except (OSError, ValueError, TypeError):
+        return None
+    if run.state == "running" and not course_locked(course_root):
+        run.state = "interrupted"
+        run.reason = run.reason or f"the run started at {run.started_at} (process {run.pid}) was killed"
+    return run
+
+
+def course_locked(course_root: Path) -> bool:
+    """Whether a ``dlcourse grade run`` holds the course's lock right now.
+
+    Parameters
+    ----------
+    course_root : Path
+        The course folder.
+
+    Returns
+    -------
+    bool
+        True while another process is grading this course.
+    """
+    lock = Path(course_root) / RESULTS_DIR / LOCK_NAME
+    if not lock.exists():
+        return False
+    with open(lock, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            return True
+        fcntl.flock(fh, fcntl.LOCK_UN)
+    return False
+
+
+def last_run_problem(course_root: Path, assignment: str) -> str | None:
+    """One line saying why the results of ``assignment`` are not those of a finished run, or None.
+
+    Parameters
+    ----------
+    course_root : Path
+        The course folder.
+    assignment : str
+        The assignment name.
+
+    Returns
+    -------
+    str or None
+        None when the last run finished.
+    """
+    run = read_run_state(course_root, assignment)
+    cmd = f"`dlcourse grade run {assignment}`"
+    if run is None:
+        if (results_dir(course_root, assignment) / "results.json").exists():
+            return None  # results of a version that did not record its state
+        return f"{cmd} has never run: no submission of {assignment} has been graded by it"
+    if run.state == "finished":
+        return None
+    if run.state == "running":
+        return f"{cmd} is still running (started {run.started_at}, process {run.pid}); its results are incomplete"
+    what = "failed" if run.state == "failed" else "did not finish"
+    return f"the last {cmd} {what} ({run.started_at}): {run.reason or 'no reason recorded'}"
+
+
+# --------------------------------------------------------------------------- per-student results
+
+
+def append_progress(course_root: Path, assignment: str, result: dict[str, Any]) -> None:
+    """Append one recorded student's result to ``progress.jsonl`` (flushed to disk).
+
+    Parameters
+    ----------
+    course_root : Path
+        The course folder.
+    assignment : str
+        The assignment being graded.
+    result : dict
+        ``StudentResult.to_dict()`` of a student whose grades are in the gradebook.
+    """
+    path = results_dir(course_root, assignment) / "progress.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(result) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def clear_progress(course_root: Path, assignment: str) -> None:
+    """Remove ``progress.jsonl`` once ``results.json`` holds the whole run.
+
+    Parameters
+    ----------
+    course_root : Path
+        The course folder.
+    assignment : str
+        The assignment name.
+    """
+    with contextlib.suppress(FileNotFoundError):
+        (results_dir(course_root, assignment) / "progress.jsonl").unlink()
+
+
+def load_results(course_root: Path, assignment: str) -> dict[str, dict[str, Any]]:
+    """Every student's last recorded result: ``results.json``, updated by an unfinished run's progress.
+
+    Parameters
+    ----------
+    course_root : Path
+        The course folder.
+    assignment : str
+        The assignment name.
+
+    Returns
+    -------
+    dict
+        Student id -> ``StudentResult.to_dict()``.
+    """
+    folder = results_dir(course_root, assignment)
+    out: dict[str, dict[str, Any]] = {}
+    with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+        for r in json.loads((folder / "results.json").read_text())["results"]:
+            out[r["student"]] = r
+    with contextlib.suppress(OSError):
+        for line in (folder / "progress.jsonl").read_text(encoding="utf-8").splitlines():
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                r = json.loads(line)
+                out[r["student"]] = r
+    return out
