@@ -173,6 +173,12 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("spoken digits, per-speaker accuracy gap PyTorch/Keras",
          "[float(a.max() - a.min()) for a in per_speaker.values()]", ".2f"),
     ],
+    "module3/06_environment.ipynb": [
+        ("CO2 MASE, h=1-24: trend+season / best network / seasonal naive",
+         '[mase["trend + season"], mase[best_net], mase["seasonal naive"]]', ".2f"),
+        ("CO2 MASE PyTorch/Keras MLP, LSTM, 1-D CNN",
+         '[mase[f"{fw} {a}"] for a in ("MLP", "LSTM", "1-D CNN") for fw in ("PyTorch", "Keras")]', ".2f"),
+    ],
     "source/ex01_perceptron/ex01_perceptron.ipynb": [
         ("perceptron, 0 vs 1 test accuracy", "acc01", ".3f"),
     ],

@@ -66,6 +66,11 @@ SHIPPED_DATA: dict[str, tuple[str, str, str]] = {
         "Adult census income, 32,561 people (1994)",
         "CC BY 4.0; B. Becker, R. Kohavi (UCI)",
     ),
+    "co2_mm_mlo.csv": (
+        "load_co2()",
+        "monthly CO2 at Mauna Loa, 1958-2025",
+        "public domain; NOAA GML and Scripps (C. D. Keeling)",
+    ),
 }
 
 

@@ -74,6 +74,7 @@ Examples
 
 from ._adult import load_adult
 from ._base import Bunch, ChecksumError, get_data_home, package_data_path, sha256_of
+from ._co2 import load_co2
 from ._convert import to_tf_dataset, to_torch_loader
 from ._fetch import (
     DATASETS,
@@ -126,6 +127,7 @@ __all__ = [
     "load_shakespeare",
     "load_sentiment_sentences",
     "load_adult",
+    "load_co2",
     "load_digits",
     "load_breast_cancer",
     "make_spirals",

@@ -19,6 +19,7 @@ PACKAGE_FILES = {
     "tinyshakespeare.txt.gz": "011aca18445d20effc17981765da317b1f6df1e37a3125e9761deb0915d3f161",
     "sentiment_labelled_sentences.tar.gz": "172c527cda0e5dfc83589acc2afd55f85906fa2686f4ad63a2fc2aaf64f8c9cf",
     "adult.data.gz": "3be3165b1ef6c5680bda17889ebbb495edabeee0469865dd1d0b761e5e06acf7",
+    "co2_mm_mlo.csv": "1fa856335e5ece5bce6cd18c1368365787472e5149a19dffb52fde149c70cc37",
 }
 
 
