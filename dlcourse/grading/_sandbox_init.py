@@ -300,7 +300,7 @@ def _write_report(cfg: SandboxConfig, report: dict) -> None:
 
 
 def run_init(cfg: SandboxConfig, argv: list[str]) -> int:
-    """pid 1 of the sandbox: set it up, start the kernel, forward signals, reap, report."""
+    """Run as pid 1 of the sandbox: set it up, start the kernel, forward signals, reap, report."""
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     try:
         _libc.sethostname(b"sandbox", 7)

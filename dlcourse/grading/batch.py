@@ -62,6 +62,8 @@ class GradingError(RuntimeError):
 
 @dataclass
 class GradeOptions:
+    """What to grade and how: the Python form of ``dlcourse grade run``'s options."""
+
     assignment: str
     course_root: Path = Path(".")
     roster: Path | None = None
@@ -85,6 +87,8 @@ class GradeOptions:
 
 @dataclass
 class GradingRun:
+    """The outcome of a grading run: one result per roster student, and where they were written."""
+
     assignment: str
     results: list[StudentResult]
     results_path: Path
@@ -95,6 +99,7 @@ class GradingRun:
     seconds: float
 
     def counts(self) -> dict[str, int]:
+        """Count the students per status (graded, late, missing, failed)."""
         out = {k: 0 for k in ("graded", "late", "missing", "failed")}
         for r in self.results:
             out[r.status] = out.get(r.status, 0) + 1
@@ -152,7 +157,7 @@ def read_assignment(db_url: str, course_id: str, assignment: str) -> tuple[list[
 
 
 def _snapshot(db_url: str, dest: Path) -> str:
-    """A consistent copy of a sqlite gradebook for the workers to read; other databases are read in place."""
+    """Make a consistent copy of a sqlite gradebook for the workers to read; other databases are read in place."""
     prefix = "sqlite:///"
     if not db_url.startswith(prefix):
         return db_url
@@ -172,7 +177,8 @@ class _Worker:
     """A grading worker process, spoken to over a socket pair (pickles).
 
     Forked from this process when it has no other threads (instant: nbgrader and friends
-    are already imported); otherwise ``python -m dlcourse.grading.worker``."""
+    are already imported); otherwise ``python -m dlcourse.grading.worker``.
+    """
 
     def __init__(self, settings: RunSettings, slot: int = 0):
         from multiprocessing.connection import Connection
@@ -245,8 +251,11 @@ class _Worker:
 
 
 def default_jobs() -> int:
-    """One worker per CPU, plus one: a worker waits while its kernel starts and while the
-    main process records grades, and the extra one keeps the CPUs busy meanwhile."""
+    """Return the default number of workers: one per CPU, plus one.
+
+    A worker waits while its kernel starts and while the main process records grades, and
+    the extra one keeps the CPUs busy meanwhile.
+    """
     return (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) + 1
 
 
@@ -271,9 +280,11 @@ def start_workers(n: int, settings: RunSettings) -> list[_Worker]:
 
 
 def run_jobs(jobs: list[StudentJob], settings: RunSettings, workers: list[_Worker], budget_for, on_done) -> None:
-    """Run ``jobs`` on ``workers``; ``on_done(job, outcome, error)`` in this process, in completion
-    order. A worker that dies or overruns its budget is replaced; its student is retried once
-    on a fresh worker (unless it overran), then reported as failed. Stops the workers."""
+    """Run ``jobs`` on ``workers``; call ``on_done(job, outcome, error)`` here, in completion order.
+
+    A worker that dies or overruns its budget is replaced; its student is retried once
+    on a fresh worker (unless it overran), then reported as failed. Stops the workers.
+    """
     pending = list(jobs)
     retried: set[str] = set()
     try:
@@ -328,6 +339,7 @@ def run_jobs(jobs: list[StudentJob], settings: RunSettings, workers: list[_Worke
 
 
 def stop_workers(workers: list[_Worker]) -> None:
+    """Stop the workers: idle ones close their connection, busy ones are killed, within 5 seconds."""
     for w in workers:
         if w.job is None:
             w.close()
@@ -403,6 +415,7 @@ class Recorder:
         shutil.rmtree(autograded, ignore_errors=True)
 
     def record(self, sub: Submission, outcome: StudentOutcome | None, result: StudentResult) -> None:
+        """Record one student in the gradebook: autograde the executed notebooks (else a zero), read the score."""
         folder = self.staging / sub.student / self.assignment
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
@@ -431,6 +444,7 @@ class Recorder:
         self.read_scores(result)
 
     def remove_stale_submission(self, student: str) -> bool:
+        """Remove a student's earlier submission from the gradebook; return whether there was one."""
         from nbgrader.api import MissingEntry
 
         with _gradebook(self.db_url, self.course_id) as gb:
@@ -443,6 +457,7 @@ class Recorder:
         return True
 
     def read_scores(self, result: StudentResult) -> None:
+        """Fill ``result``'s score and maximum score from the gradebook."""
         from nbgrader.api import MissingEntry
 
         with _gradebook(self.db_url, self.course_id) as gb:
@@ -478,7 +493,7 @@ def _duration(seconds: float) -> str:
 
 
 def _load_students(db_url: str, course_id: str, options: GradeOptions) -> list[Student]:
-    """The roster (from --roster, else the gradebook's students), checked; writes nothing."""
+    """Return the roster (from --roster, else the gradebook's students), checked; write nothing."""
     if options.roster is not None:
         roster = load_roster(options.roster)
     else:
@@ -567,7 +582,7 @@ class _Collected:
 
 
 def _grade_locked(options: GradeOptions, root: Path) -> GradingRun:
-    """The run's steps, in order: prepare, collect, isolate, build jobs, run and record, write results."""
+    """Run the steps, in order: prepare, collect, isolate, build jobs, run and record, write results."""
     t_start = time.monotonic()
     started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     out = options.out or sys.stdout
@@ -798,7 +813,7 @@ def _write_results(options: GradeOptions, course: _Course, ordered: list[Student
 
 
 def _plain(cfg) -> dict:
-    """A picklable deep copy of a traitlets Config (plain dicts)."""
+    """Return a picklable deep copy of a traitlets Config (plain dicts)."""
     def conv(v):
         if isinstance(v, dict):
             return {k: conv(x) for k, x in v.items()}
@@ -807,6 +822,7 @@ def _plain(cfg) -> dict:
 
 
 def print_summary(run: GradingRun, out) -> None:
+    """Print a table of the run's results (student, status, score, reasons) to ``out``."""
     rows = [("student", "status", "score", "reasons")]
     for r in run.results:
         rows.append((r.student, r.status, f"{r.score:g} / {r.max_score:g}", r.reason_text() or "-"))

@@ -59,7 +59,7 @@ def load_course_config(root: Path) -> Any:
 
 
 def hidden_test_markers(config: Any) -> tuple[str, str]:
-    """The hidden-test delimiters of a course (nbgrader's ``ClearHiddenTests`` settings).
+    """Return the hidden-test delimiters of a course (nbgrader's ``ClearHiddenTests`` settings).
 
     Parameters
     ----------
@@ -85,7 +85,7 @@ def hidden_test_markers(config: Any) -> tuple[str, str]:
 
 
 def quiet_logger(name: str) -> logging.Logger:
-    """A logger for nbgrader's applications that prints nothing (the grader reports instead).
+    """Return a logger for nbgrader's applications that prints nothing (the grader reports instead).
 
     Parameters
     ----------
@@ -190,7 +190,7 @@ def write_run_state(course_root: Path, assignment: str, state: str, *, reason: s
 
 
 def read_run_state(course_root: Path, assignment: str) -> RunState | None:
-    """The state of the last run, or None if no run has started for this assignment.
+    """Return the state of the last run, or None if no run has started for this assignment.
 
     Parameters
     ----------

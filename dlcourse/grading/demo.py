@@ -35,6 +35,7 @@ def _meta(cell, **kw):
 
 
 def source_notebook() -> nbformat.NotebookNode:
+    """Return the demo assignment's source notebook (solutions and hidden tests included)."""
     nb = new_notebook()
     nb.metadata = {
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
@@ -82,7 +83,7 @@ def make_demo_course(root: str | os.PathLike, course_id: str = "demo", duedate: 
 
 
 def student_notebook(release: str | os.PathLike | nbformat.NotebookNode, answers: dict[str, str] | None = None):
-    """The released notebook with solution cells replaced by ``answers`` (grade_id -> source)."""
+    """Return the released notebook with solution cells replaced by ``answers`` (grade_id -> source)."""
     nb = release if isinstance(release, nbformat.NotebookNode) else nbformat.read(release, as_version=4)
     nb = copy.deepcopy(nb)
     answers = CORRECT if answers is None else answers

@@ -70,6 +70,7 @@ class CellInfo:
 
     @property
     def autograded_test(self) -> bool:
+        """Whether nbgrader scores this cell as a test (a graded code cell that is not a solution)."""
         return self.grade and not self.solution and self.cell_type == "code"
 
 
@@ -95,6 +96,8 @@ class RunSettings:
 
 @dataclass
 class StudentJob:
+    """One student's notebooks to grade, sent to a worker."""
+
     student: str
     notebooks: dict[str, str | None]  # canonical notebook name -> submitted file (None: missing)
     workdir_files: list[tuple[str, str]] = field(default_factory=list)  # (source path, relative path)
@@ -103,6 +106,8 @@ class StudentJob:
 
 @dataclass
 class NotebookOutcome:
+    """What grading one notebook gave: the executed notebook (JSON), reasons, kernel report, time."""
+
     name: str
     notebook: str | None = None  # the executed, sanitized notebook (JSON), None if it could not run
     reasons: list[Reason] = field(default_factory=list)
@@ -112,6 +117,8 @@ class NotebookOutcome:
 
 @dataclass
 class StudentOutcome:
+    """What grading one student gave, one :class:`NotebookOutcome` per notebook."""
+
     student: str
     notebooks: dict[str, NotebookOutcome] = field(default_factory=dict)
     seconds: float = 0.0
@@ -122,6 +129,8 @@ class StudentOutcome:
 
 
 class NotebookRejected(Exception):
+    """A submitted notebook that cannot be graded; ``kind`` is the reason's kind."""
+
     def __init__(self, kind: str, message: str):
         super().__init__(message)
         self.kind = kind
@@ -190,7 +199,7 @@ def _norm(src: str) -> str:
 
 
 def visible_source(source: str, begin: str = "BEGIN HIDDEN TESTS", end: str = "END HIDDEN TESTS") -> str:
-    """The source without its hidden-test region (what the student was given)."""
+    """Return the source without its hidden-test region (what the student was given)."""
     out, hidden = [], False
     for line in source.split("\n"):
         if begin in line:
@@ -284,7 +293,7 @@ def repair_metadata(nb: NotebookNode, cells: dict[str, CellInfo], name: str,
 
 def normalize_test_outputs(cell: NotebookNode, reply: dict | None, tampered: bool = False,
                            not_run_reason: str | None = None) -> None:
-    """Make an autograded test cell's outputs tell the truth of its ``execute_reply``.
+    r"""Make an autograded test cell's outputs tell the truth of its ``execute_reply``.
 
     nbgrader scores a test cell from its outputs: the first ``error`` gives 0, the first
     ``execute_result`` gives partial credit (a non-number gives full marks), no output gives
@@ -307,7 +316,7 @@ def normalize_test_outputs(cell: NotebookNode, reply: dict | None, tampered: boo
     (plain nbgrader scores any stderr line as a failure): such output is kept as ordinary text.
 
     >>> warned = new_code_cell("assert abs(f(2) - 4) < 1e-9")
-    >>> warned.outputs = [new_output("stream", name="stderr", text="UserWarning: slow path\\n")]
+    >>> warned.outputs = [new_output("stream", name="stderr", text="UserWarning: slow path\n")]
     >>> normalize_test_outputs(warned, {"status": "ok"})
     >>> [(o.output_type, o.name) for o in warned.outputs]
     [('stream', 'stdout')]
@@ -562,6 +571,7 @@ _EXECUTE_CLASS = None
 
 
 def execute_class():
+    """Return nbgrader's ``Execute`` preprocessor with the grader's changes (built once)."""
     global _EXECUTE_CLASS
     if _EXECUTE_CLASS is None:
         _EXECUTE_CLASS = _make_execute_class()

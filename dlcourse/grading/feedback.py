@@ -52,7 +52,7 @@ def _hidden_lines(source: str, markers: tuple[str, str] = DEFAULT_MARKERS) -> se
 
 
 def _cell_error_line(traceback: list[str]) -> int | None:
-    """The line of the test cell itself where the error surfaced (first cell frame)."""
+    """Return the line of the test cell itself where the error surfaced (first cell frame)."""
     text = _ANSI.sub("", "\n".join(traceback))
     m = _LINE.search(text)
     return int(m.group(1)) if m else None
@@ -60,7 +60,7 @@ def _cell_error_line(traceback: list[str]) -> int | None:
 
 def scrub_notebook(nb: nbformat.NotebookNode, status_lines: list[str] | None = None,
                    markers: tuple[str, str] = DEFAULT_MARKERS) -> nbformat.NotebookNode:
-    """A copy of an autograded notebook that is safe to give to the student.
+    """Return a copy of an autograded notebook that is safe to give to the student.
 
     Parameters
     ----------

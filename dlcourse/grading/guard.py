@@ -126,7 +126,7 @@ finally:
 
 
 def setup_cell() -> NotebookNode:
-    """The first cell the grader runs: remember the genuine checking functions.
+    """Return the first cell the grader runs: remember the genuine checking functions.
 
     Returns
     -------
@@ -141,7 +141,7 @@ def setup_cell() -> NotebookNode:
 
 
 def guard_cell() -> tuple[NotebookNode, str]:
-    """A cell to run right before an autograded test: put back replaced checking functions.
+    """Return a cell to run right before an autograded test: put back replaced checking functions.
 
     Returns
     -------

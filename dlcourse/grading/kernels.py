@@ -1,5 +1,8 @@
-"""Kernel managers for grading: one sandboxed kernel per notebook, or (refused by default)
-an unsandboxed kernel under rlimits only."""
+"""Kernel managers for grading.
+
+One sandboxed kernel per notebook, or (refused by default) an unsandboxed kernel under
+rlimits only.
+"""
 
 from __future__ import annotations
 
@@ -71,6 +74,7 @@ class UnsandboxedKernelManager(AsyncKernelManager):
         self.final_report: dict | None = None
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        """Return the kernel's command line, under ``prlimit`` rlimits where it exists."""
         cmd = [self.kernel_python, "-m", "ipykernel_launcher", "-f", self.connection_file]
         cmd += list(extra_arguments or [])
         lim = self.sandbox.ws.limits
@@ -93,6 +97,7 @@ class UnsandboxedKernelManager(AsyncKernelManager):
         self.release()
 
     def release(self) -> None:
+        """Record the sandbox's final report, clean the sandbox up and close the ZeroMQ context."""
         if self.final_report is None:
             self.final_report = self.sandbox.report()
             self.sandbox.cleanup()

@@ -81,6 +81,7 @@ class Limits:
     output_bytes: int = 2 << 20  # all outputs of one notebook together (the grader enforces it)
 
     def describe(self) -> str:
+        """Describe the limits in words for people."""
         return (
             f"memory {human_size(self.memory_bytes)}, {self.processes} processes, {self.cpus:g} CPU, "
             f"{self.cpu_seconds} CPU-s per process, files up to {human_size(self.file_bytes)}, "
@@ -89,7 +90,7 @@ class Limits:
 
 
 def human_size(n: float) -> str:
-    """A byte count for people.
+    """Format a byte count for people.
 
     Parameters
     ----------
@@ -158,12 +159,14 @@ class Cgroups:
 
     @property
     def controllers(self) -> list[str]:
+        """The controllers the kernel groups get (memory, pids, cpu where available)."""
         if self.version == 2:
             ctl = _read(self.bases["unified"] / "cgroup.subtree_control").split()
             return [c for c in ("memory", "pids", "cpu") if c in ctl]
         return sorted(self.bases)
 
     def describe(self) -> str:
+        """Describe the cgroup version and controllers in words."""
         return f"cgroup v{self.version} ({', '.join(self.controllers)})"
 
     @classmethod
@@ -215,6 +218,7 @@ class Cgroups:
         return None
 
     def new_kernel_group(self, name: str, limits: Limits) -> KernelCgroup:
+        """Create the cgroup of one kernel, with ``limits`` written into it."""
         paths = {ctrl: base / name for ctrl, base in self.bases.items()}
         for path in paths.values():
             path.mkdir()
@@ -239,6 +243,7 @@ class Cgroups:
         return KernelCgroup(self.version, paths)
 
     def remove(self) -> None:
+        """Remove the run's cgroups and every kernel group left in them."""
         for base in self.bases.values():
             if base.exists():
                 for child in base.iterdir():
@@ -249,11 +254,14 @@ class Cgroups:
 
 @dataclass
 class KernelCgroup:
+    """The cgroup of one kernel: its directory per controller."""
+
     version: int
     paths: dict[str, Path]
 
     @property
     def procs_files(self) -> list[str]:
+        """The ``cgroup.procs`` files to add the kernel's process to."""
         return [str(p / "cgroup.procs") for p in self.paths.values()]
 
     def stats(self) -> dict[str, int]:
@@ -275,6 +283,7 @@ class KernelCgroup:
         }
 
     def kill_all(self) -> None:
+        """Kill every process in the group."""
         for path in self.paths.values():
             for pid in _read(path / "cgroup.procs").split():
                 with contextlib.suppress(OSError):
@@ -298,6 +307,7 @@ class KernelCgroup:
                 time.sleep(0.05)
 
     def remove(self) -> None:
+        """Kill every process in the group and remove its directories."""
         self.kill_all()
         for path in self.paths.values():
             self._rmdir(path)
@@ -361,7 +371,7 @@ def _is_within(path: str, parent: str) -> bool:
 
 
 def read_only_paths(python: str, protected: list[str], extra: list[str] = ()) -> tuple[list[str], list[str]]:
-    """The allowlist of read-only paths and the warnings for paths left out because they hold protected data."""
+    """Return the allowlist of read-only paths and the warnings for paths left out because they hold protected data."""
     wanted = [p for p in SYSTEM_READ_ONLY if os.path.isdir(p)]
     wanted += [p for p in TOP_LEVEL_LINKS if os.path.isdir(p) and not os.path.islink(p)]
     wanted += python_paths(python) + [os.path.realpath(p) for p in extra]
@@ -384,6 +394,7 @@ def read_only_paths(python: str, protected: list[str], extra: list[str] = ()) ->
 
 
 def mount_tmpfs(target: str, size: int, uid: int, gid: int) -> None:
+    """Mount a private tmpfs of ``size`` bytes on ``target``, owned by ``uid``:``gid``."""
     data = f"size={size},mode=0700,uid={uid},gid={gid}".encode()
     if _libc.mount(b"tmpfs", target.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, data) != 0:
         err = ctypes.get_errno()
@@ -391,6 +402,7 @@ def mount_tmpfs(target: str, size: int, uid: int, gid: int) -> None:
 
 
 def umount(target: str) -> None:
+    """Detach the mount at ``target`` (lazy unmount; errors are ignored)."""
     _libc.umount2(target.encode(), MNT_DETACH)
 
 
@@ -409,8 +421,10 @@ class Isolation:
 
 
 def environment_problem(user: str = DEFAULT_USER) -> str | None:
-    """Why this machine cannot run the sandbox at all (not Linux, not root, no namespaces, no way
-    to create the sandbox user), or None. Used by the tests to skip only for these reasons."""
+    """Return why this machine cannot run the sandbox at all, or None.
+
+    The reasons: not Linux, not root, no namespaces, no way to create the sandbox user. Used by the tests to skip only for these reasons.
+    """
     if not sys.platform.startswith("linux"):
         return f"the sandbox needs Linux namespaces; this is {sys.platform}"
     if os.geteuid() != 0:
@@ -510,7 +524,7 @@ class Workspace:
                 self._slots[slot] = ensure_user(f"{self.isolation.user}-{slot}")
 
     def identity(self, slot: int) -> tuple[int, int]:
-        """The (uid, gid) the kernels of worker ``slot`` run as.
+        """Return the (uid, gid) the kernels of worker ``slot`` run as.
 
         Parameters
         ----------
@@ -544,6 +558,7 @@ class Workspace:
         return KernelSandbox(self, name, files_from, slot)
 
     def close(self) -> None:
+        """Unmount the workspace's kernel folders, remove its cgroups and its files."""
         for entry in Path(self.root).glob("k*"):
             if entry.is_dir() and not entry.name.endswith(".root"):
                 umount(str(entry))
@@ -604,17 +619,21 @@ class KernelSandbox:
 
     @property
     def ipc_prefix(self) -> str:
+        """The prefix of the kernel's IPC sockets."""
         return os.path.join(self.rundir, "k")
 
     @property
     def connection_file(self) -> str:
+        """The path of the kernel's connection file."""
         return os.path.join(self.rundir, "kernel.json")
 
     @property
     def kernel_log(self) -> str:
+        """The path of the kernel's log file."""
         return os.path.join(self.rundir, "kernel.log")
 
     def kernel_env(self) -> dict[str, str]:
+        """Return the environment the kernel starts with (nothing inherited from the grader)."""
         bindir = os.path.dirname(self.ws.python)
         threads = str(max(1, int(self.ws.limits.cpus)))
         return {
@@ -667,7 +686,7 @@ class KernelSandbox:
         return cfg.write(self.config_path)
 
     def report(self) -> dict:
-        """What happened to the kernel: exit code or signal, limits hit, setup errors, log tail."""
+        """Describe what happened to the kernel: exit code or signal, limits hit, setup errors, log tail."""
         out: dict = {}
         with contextlib.suppress(OSError, ValueError):
             with open(self.report_path) as fh:
@@ -684,6 +703,7 @@ class KernelSandbox:
         return out
 
     def cleanup(self) -> None:
+        """Remove the kernel's cgroup, mounts and files."""
         if self.cgroup is not None:
             self.cgroup.remove()
         if self.mounted:
@@ -780,4 +800,5 @@ def preflight(ws: Workspace, secret_paths: list[str]) -> list[str]:
 
 
 def asdict_isolation(iso: Isolation) -> dict:
+    """Return ``iso`` as a plain dict (JSON-ready)."""
     return asdict(iso)

@@ -71,17 +71,22 @@ NOTES = {
 
 @dataclass
 class Reason:
+    """One reason for a status, or a note, with the notebook it concerns."""
+
     kind: str
     message: str
     notebook: str = ""
 
     @property
     def failure(self) -> bool:
+        """Whether this reason makes the student ``failed``."""
         return self.kind in FAILURES
 
 
 @dataclass
 class StudentResult:
+    """One roster student's grading result: status, score and the reasons."""
+
     student: str
     assignment: str
     status: str = "graded"
@@ -96,6 +101,7 @@ class StudentResult:
     seconds: float = 0.0  # wall time spent grading this student
 
     def add(self, kind: str, message: str, notebook: str = "") -> None:
+        """Record a reason of a known ``kind`` (once; duplicates are dropped)."""
         if kind not in FAILURES and kind not in NOTES:
             raise ValueError(f"unknown reason kind {kind!r}")
         reason = Reason(kind, message, notebook)
@@ -103,6 +109,7 @@ class StudentResult:
             self.reasons.append(reason)
 
     def has(self, kind: str) -> bool:
+        """Return whether a reason of this ``kind`` was recorded."""
         return any(r.kind == kind for r in self.reasons)
 
     def finalize(self, submitted: bool = True) -> None:
@@ -117,6 +124,7 @@ class StudentResult:
             self.status = "graded"
 
     def reason_text(self) -> str:
+        """Return the reasons as one line, each prefixed by its notebook."""
         out = []
         for r in self.reasons:
             prefix = f"{r.notebook}: " if r.notebook else ""
@@ -124,10 +132,12 @@ class StudentResult:
         return "; ".join(out)
 
     def to_dict(self) -> dict:
+        """Return the result as a plain dict (JSON-ready)."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> StudentResult:
+        """Build a result from :meth:`to_dict`'s output."""
         data = dict(data)
         data["reasons"] = [Reason(**r) for r in data.get("reasons", [])]
         return cls(**data)

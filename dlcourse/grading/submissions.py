@@ -41,6 +41,8 @@ TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
 
 @dataclass
 class Student:
+    """A roster student."""
+
     id: str
     first_name: str = ""
     last_name: str = ""
@@ -59,11 +61,11 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 
 
 def load_roster(path: str | os.PathLike) -> list[Student]:
-    """Read a roster CSV (see the module docstring); ids must be unique and path-safe.
+    r"""Read a roster CSV (see the module docstring); ids must be unique and path-safe.
 
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "roster.csv"
-    >>> _ = p.write_text("id,first_name,last_name\\ns01,Ada,Lovelace\\ns02,Alan,Turing\\n")
+    >>> _ = p.write_text("id,first_name,last_name\ns01,Ada,Lovelace\ns02,Alan,Turing\n")
     >>> [s.id for s in load_roster(p)]
     ['s01', 's02']
     """
@@ -167,16 +169,19 @@ class Submission:
 
     @property
     def submitted_anything(self) -> bool:
+        """Whether any expected notebook was found."""
         return any(v is not None for v in self.notebooks.values())
 
 
 def parse_timestamp(text: str) -> dt.datetime:
+    """Parse a timestamp as nbgrader does (UTC)."""
     from nbgrader.utils import parse_utc
 
     return parse_utc(text.strip())
 
 
 def scan_submission(folder: Path | None, student: str, expected: list[str], max_file_bytes: int) -> Submission:
+    """Find a student's expected notebooks in ``folder`` without following links or reading huge files."""
     sub = Submission(student, folder, {n: None for n in expected})
     if folder is None or not folder.is_dir() or folder.is_symlink():
         return sub
@@ -240,6 +245,8 @@ _MOODLE = re.compile(r"^(?P<name>.+?)_(?P<uid>\d+)_assignsubmission_[a-z]+_(?P<f
 
 @dataclass
 class ZipImport:
+    """What an LMS zip import wrote, and what it could not use."""
+
     imported: dict[str, list[str]] = field(default_factory=dict)  # student -> files written
     late: set[str] = field(default_factory=set)  # students the LMS marked late
     unmatched: list[str] = field(default_factory=list)  # "entry: why"

@@ -1,5 +1,7 @@
-"""A grading worker: receives one :class:`~dlcourse.grading.executor.StudentJob` at a time
-over a socket and answers each with a :class:`~dlcourse.grading.executor.StudentOutcome`.
+"""A grading worker: one job at a time over a socket.
+
+It receives one :class:`~dlcourse.grading.executor.StudentJob` at a time and answers each
+with a :class:`~dlcourse.grading.executor.StudentOutcome`.
 
 The grader normally forks its workers after it has imported nbgrader, nbclient and
 jupyter_client itself, so a worker starts in milliseconds and shares those modules. Where
@@ -46,6 +48,7 @@ def serve(conn, settings=None) -> int:
 
 
 def main(argv: list[str]) -> int:
+    """Run a worker started as ``python -m dlcourse.grading.worker FD``; return its exit code."""
     from multiprocessing.connection import Connection
 
     conn = Connection(int(argv[0]))
