@@ -40,6 +40,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TextIO
 
 from . import sandbox as sb
 from .course import (
@@ -82,7 +83,7 @@ class GradeOptions:
     cgroups: bool = True  # False: rlimits only, one sandbox user per worker (as on a machine without cgroups)
     progress: bool = True
     quiet: bool = False
-    out: object = None  # a text stream for the summary (default sys.stdout)
+    out: TextIO | None = None  # a text stream for the summary (default sys.stdout)
 
 
 @dataclass
@@ -315,7 +316,7 @@ def run_jobs(jobs: list[StudentJob], settings: RunSettings, workers: list[_Worke
                     continue
                 job = w.job
                 w.job = None
-                report = None
+                report: tuple[StudentJob, StudentOutcome | None, str | None] | None = None
                 if error is not None:
                     w.stop(kill=True)
                     workers[i] = w = _Worker(settings, w.slot)
@@ -560,7 +561,7 @@ class _Course:
     """What one run knows about the course and the assignment (read once, step 1)."""
 
     root: Path
-    config: object  # traitlets Config
+    config: Any  # traitlets Config
     db_url: str
     course_id: str
     assignment: str
@@ -668,7 +669,7 @@ def _collect(options: GradeOptions, course: _Course, roster: list[Student]) -> _
 
 
 def _verify_isolation(ws: sb.Workspace, course: _Course, options: GradeOptions, warnings: list[str],
-                      out: object) -> list[str]:
+                      out: TextIO) -> list[str]:
     """Step 3: the sandbox self-test (or the loud warning of ``--no-sandbox``); returns the verified facts."""
     facts: list[str] = []
     if ws.isolation.available:
@@ -792,7 +793,7 @@ def _write_results(options: GradeOptions, course: _Course, ordered: list[Student
     results_dir = course.root / RESULTS_DIR / course.assignment
     results_dir.mkdir(parents=True, exist_ok=True)
     results_path = results_dir / "results.json"
-    payload = {
+    payload: dict[str, Any] = {
         "assignment": course.assignment,
         "graded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "sandbox": sandbox_facts,

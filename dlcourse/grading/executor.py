@@ -38,6 +38,7 @@ import traceback
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 import nbformat
 from nbformat.notebooknode import NotebookNode, from_dict
@@ -45,6 +46,9 @@ from nbformat.notebooknode import NotebookNode, from_dict
 from . import guard
 from .sandbox import human_size
 from .status import Reason
+
+if TYPE_CHECKING:
+    from .sandbox import Limits, Workspace
 
 SIGNAL_NAMES = {4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL", 11: "SIGSEGV", 15: "SIGTERM",
                 24: "SIGXCPU", 25: "SIGXFSZ"}
@@ -82,8 +86,8 @@ class RunSettings:
     db_url: str  # a read-only snapshot of the gradebook for nbgrader's sanitizers
     config: dict  # the course's nbgrader configuration
     cells: dict[str, dict[str, CellInfo]]  # notebook -> grade_id -> cell
-    limits: object  # sandbox.Limits
-    workspace: object | None  # sandbox.Workspace (None: unsandboxed)
+    limits: Limits
+    workspace: Workspace  # unsandboxed runs have one too (its isolation says so)
     kernel_python: str
     sandboxed: bool = True
     cell_timeout: int = 30
@@ -244,6 +248,7 @@ def repair_metadata(nb: NotebookNode, cells: dict[str, CellInfo], name: str,
         if isinstance(gid, str) and gid in cells:
             claims.setdefault(gid, []).append(i)
     keepers: dict[str, int] = {}
+    info: CellInfo | None
     for gid, idxs in claims.items():
         info = cells[gid]
         same = [i for i in idxs if _norm(nb.cells[i].source) in (_norm(info.source), _norm(visible(info.source)))]
@@ -255,13 +260,13 @@ def repair_metadata(nb: NotebookNode, cells: dict[str, CellInfo], name: str,
             continue
         gid = md.get("grade_id") if isinstance(md, dict) else None
         info = cells.get(gid) if isinstance(gid, str) else None
-        if info is None or keepers.get(gid) != i:
+        if info is None or keepers.get(cast(str, gid)) != i:
             del cell.metadata["nbgrader"]
             why = "a duplicate of" if info is not None else "unknown to the gradebook:"
             reasons.append(Reason("metadata_repaired", f"cell {i + 1} claimed nbgrader metadata ({why} "
                                                        f"{gid!r}); graded as an ordinary cell", name))
             continue
-        seen.add(gid)
+        seen.add(cast(str, gid))
         want = {"grade": info.grade, "solution": info.solution, "locked": info.locked, "task": info.task,
                 "grade_id": gid, "schema_version": 3}
         if info.grade:
@@ -698,7 +703,7 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
                                                       "of output", name))
     not_run_reason = None
     if failure is not None:
-        where = _cell_label(nb, failure_at, numbering) if 0 <= (failure_at or -1) < len(nb.cells) else "start-up"
+        where = _cell_label(nb, cast(int, failure_at), numbering) if 0 <= (failure_at or -1) < len(nb.cells) else "start-up"
         if ex.flooded:
             reason = None
             not_run_reason = "the kernel was stopped for flooding its output before this test ran"

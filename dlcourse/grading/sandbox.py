@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -266,6 +267,7 @@ class KernelCgroup:
 
     def stats(self) -> dict[str, int]:
         """``oom_kills``, ``pids_limit_hits``, ``memory_peak`` (bytes, 0 if unknown)."""
+        pids: dict[str, int] | Path  # the pids.events counts (v2), the pids cgroup folder (v1)
         if self.version == 2:
             p = self.paths["unified"]
             mem = _parse_kv(_read(p / "memory.events"))
@@ -370,7 +372,7 @@ def _is_within(path: str, parent: str) -> bool:
     return path == parent or path.startswith(parent.rstrip("/") + "/")
 
 
-def read_only_paths(python: str, protected: list[str], extra: list[str] = ()) -> tuple[list[str], list[str]]:
+def read_only_paths(python: str, protected: list[str], extra: Sequence[str] = ()) -> tuple[list[str], list[str]]:
     """Return the allowlist of read-only paths and the warnings for paths left out because they hold protected data."""
     wanted = [p for p in SYSTEM_READ_ONLY if os.path.isdir(p)]
     wanted += [p for p in TOP_LEVEL_LINKS if os.path.isdir(p) and not os.path.islink(p)]
@@ -480,7 +482,7 @@ class Workspace:
     """The grading run's private scratch area: a root-only folder with one subfolder per kernel."""
 
     def __init__(self, isolation: Isolation, limits: Limits, python: str, protected: list[str],
-                 extra_read_only: list[str] = (), base: str | None = None, *, cgroups: bool = True):
+                 extra_read_only: Sequence[str] = (), base: str | None = None, *, cgroups: bool = True):
         self.isolation = isolation
         self.limits = limits
         self.python = python
@@ -538,7 +540,7 @@ class Workspace:
         """
         return self._slots.get(slot, self._slots[0])
 
-    def new_kernel(self, files_from: list[tuple[str, str]] = (), slot: int = 0) -> KernelSandbox:
+    def new_kernel(self, files_from: Sequence[tuple[str, str]] = (), slot: int = 0) -> KernelSandbox:
         """Folders, cgroup and configuration for one kernel of worker ``slot``.
 
         Parameters
@@ -586,7 +588,7 @@ def write_kernelspec(path: str, python: str | None = None) -> str:
 class KernelSandbox:
     """The folders, cgroup and configuration of one sandboxed kernel."""
 
-    def __init__(self, ws: Workspace, name: str, files_from: list[tuple[str, str]], slot: int = 0):
+    def __init__(self, ws: Workspace, name: str, files_from: Sequence[tuple[str, str]], slot: int = 0):
         self.ws = ws
         iso = ws.isolation
         self.uid, self.gid = ws.identity(slot)
