@@ -14,7 +14,23 @@ import re
 import pytest
 from notebook_rules import ROOT
 
-NOT_YET = ("dlcourse/grading/", "dlcourse/hub.py", "dlcourse/_quiet_tensorflow.py")
+NOT_YET = (
+    "dlcourse/hub.py",
+    "dlcourse/_quiet_tensorflow.py",
+    # grading: these modules' examples are still to come (status and submissions are done)
+    "dlcourse/grading/_sandbox_init.py",
+    "dlcourse/grading/batch.py",
+    "dlcourse/grading/cli.py",
+    "dlcourse/grading/course.py",
+    "dlcourse/grading/demo.py",
+    "dlcourse/grading/executor.py",
+    "dlcourse/grading/export.py",
+    "dlcourse/grading/feedback.py",
+    "dlcourse/grading/guard.py",
+    "dlcourse/grading/kernels.py",
+    "dlcourse/grading/sandbox.py",
+    "dlcourse/grading/worker.py",
+)
 
 
 def _public_functions():
