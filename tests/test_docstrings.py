@@ -2,8 +2,9 @@
 parameters) and an Examples section whose examples run (no ``+SKIP``); the doctest run
 (``--doctest-modules``) executes them. ruff's pydocstyle rules check the docstrings' form.
 
-The paths below are being rewritten on other branches; they join when those land (the same
-paths are excluded in pyproject.toml's ruff and mypy settings).
+The paths below (a module, or ``module:function`` for one function) are not checked yet:
+hub.py and _quiet_tensorflow.py are being rewritten on other branches; the grading modules
+listed still need their examples.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ NOT_YET = (
     "dlcourse/grading/batch.py",
     "dlcourse/grading/executor.py",
     "dlcourse/grading/kernels.py",
-    "dlcourse/grading/sandbox.py",
+    "dlcourse/grading/sandbox.py:preflight",  # starts a real sandbox: no harmless part to show
 )
 
 
@@ -33,6 +34,8 @@ def _public_functions():
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in tree.body:
+            if f"{rel}:{getattr(node, 'name', '')}".startswith(NOT_YET):  # one function left out
+                continue
             if isinstance(node, ast.FunctionDef) and not node.name.startswith("_"):
                 yield f"{rel}:{node.name}", node, True
             elif isinstance(node, ast.ClassDef) and not node.name.startswith("_"):
