@@ -19,7 +19,11 @@ NOT_YET = (
     "dlcourse/hub.py",
     "dlcourse/_quiet_tensorflow.py",
     # grading: these modules' examples are still to come (the others are done)
-    "dlcourse/grading/_sandbox_init.py",
+    # these change the calling process (mounts on /, the host's lo, setsid, chroot): nothing harmless to run
+    "dlcourse/grading/_sandbox_init.py:build_root",
+    "dlcourse/grading/_sandbox_init.py:drop_privileges_and_exec",
+    "dlcourse/grading/_sandbox_init.py:loopback_up",
+    "dlcourse/grading/_sandbox_init.py:run_init",
     "dlcourse/grading/batch.py",
     "dlcourse/grading/executor.py",
     "dlcourse/grading/sandbox.py:preflight",  # starts a real sandbox: no harmless part to show
