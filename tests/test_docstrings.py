@@ -25,7 +25,6 @@ NOT_YET = (
     "dlcourse/grading/_sandbox_init.py:loopback_up",
     "dlcourse/grading/_sandbox_init.py:run_init",
     "dlcourse/grading/batch.py",
-    "dlcourse/grading/executor.py",
     "dlcourse/grading/sandbox.py:preflight",  # starts a real sandbox: no harmless part to show
 )
 
