@@ -63,7 +63,14 @@ class GradingError(RuntimeError):
 
 @dataclass
 class GradeOptions:
-    """What to grade and how: the Python form of ``dlcourse grade run``'s options."""
+    """What to grade and how: the Python form of ``dlcourse grade run``'s options.
+
+    Examples
+    --------
+    >>> options = GradeOptions("ps1", course_root=Path("course"), jobs=4, limits=sb.Limits(processes=32))
+    >>> options.sandbox, options.limits.processes
+    (True, 32)
+    """
 
     assignment: str
     course_root: Path = Path(".")
@@ -88,7 +95,15 @@ class GradeOptions:
 
 @dataclass
 class GradingRun:
-    """The outcome of a grading run: one result per roster student, and where they were written."""
+    """The outcome of a grading run: one result per roster student, and where they were written.
+
+    Examples
+    --------
+    >>> run = GradingRun("ps1", [StudentResult("s01", "ps1"), StudentResult("s02", "ps1", status="missing")],
+    ...                  Path("results.json"), Path("grades.csv"), [], [], [], 12.0)
+    >>> run.counts()
+    {'graded': 1, 'late': 0, 'missing': 1, 'failed': 0}
+    """
 
     assignment: str
     results: list[StudentResult]
@@ -127,7 +142,39 @@ def _gradebook(db_url: str, course_id: str):
 
 def read_assignment(db_url: str, course_id: str, assignment: str) -> tuple[list[str], dict[str, dict[str, CellInfo]],
                                                                           float]:
-    """Notebook names, their nbgrader cells, and the maximum score, from the gradebook."""
+    """Return the notebook names, their nbgrader cells, and the maximum score, from the gradebook.
+
+    Parameters
+    ----------
+    db_url : str
+        The gradebook's database URL.
+    course_id : str
+        nbgrader's course id.
+    assignment : str
+        The assignment name.
+
+    Returns
+    -------
+    tuple
+        ``(names, cells, max_score)``: sorted notebook names, notebook -> grade_id ->
+        :class:`~dlcourse.grading.executor.CellInfo`, and the assignment's points.
+
+    Raises
+    ------
+    GradingError
+        If the assignment is not in the gradebook or has no notebooks.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from dlcourse.grading.demo import make_demo_course
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = make_demo_course(root)
+    >>> db_url = f"sqlite:///{root / 'gradebook.db'}"
+    >>> names, cells, max_score = read_assignment(db_url, "demo", "ps1")
+    >>> names, sorted(cells["problem1"]), max_score
+    (['problem1'], ['intro', 'mean', 'square', 'test_mean', 'test_square'], 5.0)
+    """
     from nbgrader.api import MissingEntry
 
     with _gradebook(db_url, course_id) as gb:
@@ -256,6 +303,11 @@ def default_jobs() -> int:
 
     A worker waits while its kernel starts and while the main process records grades, and
     the extra one keeps the CPUs busy meanwhile.
+
+    Examples
+    --------
+    >>> default_jobs() >= 2
+    True
     """
     return (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) + 1
 
@@ -274,6 +326,21 @@ def start_workers(n: int, settings: RunSettings) -> list[_Worker]:
     -------
     list of _Worker
         The started workers.
+
+    Examples
+    --------
+    Two workers of a run without isolation, started and stopped with nothing to grade:
+
+    >>> import sys
+    >>> from dlcourse.grading.sandbox import Isolation, Limits, Workspace
+    >>> ws = Workspace(Isolation(False, "example"), Limits(), sys.executable, protected=[])
+    >>> settings = RunSettings(assignment="ps1", db_url="sqlite://", config={}, cells={}, limits=Limits(),
+    ...                        workspace=ws, kernel_python=sys.executable)
+    >>> workers = start_workers(2, settings)
+    >>> [w.slot for w in workers]
+    [0, 1]
+    >>> stop_workers(workers)
+    >>> ws.close()
     """
     if settings.workspace is not None:
         settings.workspace.prepare_slots(max(1, n))
@@ -285,6 +352,32 @@ def run_jobs(jobs: list[StudentJob], settings: RunSettings, workers: list[_Worke
 
     A worker that dies or overruns its budget is replaced; its student is retried once
     on a fresh worker (unless it overran), then reported as failed. Stops the workers.
+
+    Parameters
+    ----------
+    jobs : list of StudentJob
+        The students to grade, in order.
+    settings : RunSettings
+        The run's settings (for replacement workers).
+    workers : list of _Worker
+        From :func:`start_workers`; replaced in place when one dies.
+    budget_for : callable
+        ``budget_for(job)``: the seconds a job may take before its worker is killed.
+    on_done : callable
+        ``on_done(job, outcome, error)``: ``outcome`` (a ``StudentOutcome``) or ``error`` (str) is None.
+
+    Examples
+    --------
+    >>> import sys
+    >>> from dlcourse.grading.sandbox import Isolation, Limits, Workspace
+    >>> ws = Workspace(Isolation(False, "example"), Limits(), sys.executable, protected=[])
+    >>> settings = RunSettings(assignment="ps1", db_url="sqlite://", config={}, cells={}, limits=Limits(),
+    ...                        workspace=ws, kernel_python=sys.executable)
+    >>> workers = start_workers(1, settings)
+    >>> run_jobs([], settings, workers, budget_for=lambda job: 60.0, on_done=print)
+    >>> [w.poll() for w in workers]  # stopped
+    [0]
+    >>> ws.close()
     """
     pending = list(jobs)
     retried: set[str] = set()
@@ -340,7 +433,26 @@ def run_jobs(jobs: list[StudentJob], settings: RunSettings, workers: list[_Worke
 
 
 def stop_workers(workers: list[_Worker]) -> None:
-    """Stop the workers: idle ones close their connection, busy ones are killed, within 5 seconds."""
+    """Stop the workers: idle ones close their connection, busy ones are killed, within 5 seconds.
+
+    Parameters
+    ----------
+    workers : list of _Worker
+        From :func:`start_workers`.
+
+    Examples
+    --------
+    >>> import sys
+    >>> from dlcourse.grading.sandbox import Isolation, Limits, Workspace
+    >>> ws = Workspace(Isolation(False, "example"), Limits(), sys.executable, protected=[])
+    >>> settings = RunSettings(assignment="ps1", db_url="sqlite://", config={}, cells={}, limits=Limits(),
+    ...                        workspace=ws, kernel_python=sys.executable)
+    >>> workers = start_workers(1, settings)
+    >>> stop_workers(workers)
+    >>> [w.poll() for w in workers]
+    [0]
+    >>> ws.close()
+    """
     for w in workers:
         if w.job is None:
             w.close()
@@ -353,7 +465,32 @@ def stop_workers(workers: list[_Worker]) -> None:
 
 
 class Recorder:
-    """Writes grades into the gradebook (serially, in the main process) with nbgrader's Autograde."""
+    """Writes grades into the gradebook (serially, in the main process) with nbgrader's Autograde.
+
+    Examples
+    --------
+    A student of the demo course (:mod:`.demo`) whose notebook could not run gets a zero,
+    recorded in the gradebook:
+
+    >>> import tempfile, pathlib
+    >>> from dlcourse.grading.demo import make_demo_course
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = make_demo_course(root)
+    >>> db_url = f"sqlite:///{root / 'gradebook.db'}"
+    >>> from nbgrader.api import Gradebook
+    >>> from dlcourse.grading.course import load_course_config
+    >>> with Gradebook(db_url, "demo") as gb:
+    ...     _ = gb.update_or_create_student("s01")
+    >>> rec = Recorder(load_course_config(root), root, "ps1", root / "staging", db_url, "demo", ["problem1"], 5.0)
+    >>> result = StudentResult("s01", "ps1")
+    >>> with warnings.catch_warnings():  # as grade_assignment does: nbgrader's SQLAlchemy warnings
+    ...     warnings.simplefilter("ignore")
+    ...     rec.record(Submission("s01", None, {"problem1": None}), None, result)
+    >>> result.score, result.max_score
+    (0.0, 5.0)
+    >>> rec.remove_stale_submission("s01"), rec.remove_stale_submission("s01")
+    (True, False)
+    """
 
     def __init__(self, config, coursedir_root: Path, assignment: str, staging: Path, db_url: str, course_id: str,
                  notebooks: list[str], max_score: float):
@@ -416,7 +553,17 @@ class Recorder:
         shutil.rmtree(autograded, ignore_errors=True)
 
     def record(self, sub: Submission, outcome: StudentOutcome | None, result: StudentResult) -> None:
-        """Record one student in the gradebook: autograde the executed notebooks (else a zero), read the score."""
+        """Record one student in the gradebook: autograde the executed notebooks (else a zero), read the score.
+
+        Parameters
+        ----------
+        sub : Submission
+            What the student submitted (data files and timestamp are staged with the notebooks).
+        outcome : StudentOutcome or None
+            The executed notebooks (None: nothing ran).
+        result : StudentResult
+            Gets the notebooks' reasons and the score.
+        """
         folder = self.staging / sub.student / self.assignment
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
@@ -445,7 +592,13 @@ class Recorder:
         self.read_scores(result)
 
     def remove_stale_submission(self, student: str) -> bool:
-        """Remove a student's earlier submission from the gradebook; return whether there was one."""
+        """Remove a student's earlier submission from the gradebook; return whether there was one.
+
+        Parameters
+        ----------
+        student : str
+            The student id.
+        """
         from nbgrader.api import MissingEntry
 
         with _gradebook(self.db_url, self.course_id) as gb:
@@ -458,7 +611,13 @@ class Recorder:
         return True
 
     def read_scores(self, result: StudentResult) -> None:
-        """Fill ``result``'s score and maximum score from the gradebook."""
+        """Fill ``result``'s score and maximum score from the gradebook.
+
+        Parameters
+        ----------
+        result : StudentResult
+            Changed in place (score 0 when the gradebook has no submission).
+        """
         from nbgrader.api import MissingEntry
 
         with _gradebook(self.db_url, self.course_id) as gb:
@@ -520,7 +679,34 @@ def _save_students(db_url: str, course_id: str, roster: list[Student]) -> None:
 
 
 def grade_assignment(options: GradeOptions) -> GradingRun:
-    """Grade ``options.assignment`` for every roster student; see the module docstring."""
+    """Grade ``options.assignment`` for every roster student; see the module docstring.
+
+    Parameters
+    ----------
+    options : GradeOptions
+        What to grade and how.
+
+    Returns
+    -------
+    GradingRun
+        One result per roster student, and the files written.
+
+    Raises
+    ------
+    GradingError
+        A problem with the course or the options (never a student's work).
+
+    Examples
+    --------
+    A folder that is not an nbgrader course is refused before anything is written:
+
+    >>> import tempfile
+    >>> try:
+    ...     grade_assignment(GradeOptions("ps1", course_root=Path(tempfile.mkdtemp())))
+    ... except GradingError as exc:
+    ...     print(str(exc).split(" does not ")[1])
+    look like an nbgrader course (no nbgrader_config.py or source/)
+    """
     with warnings.catch_warnings():
         # nbgrader's gradebook code triggers SQLAlchemy "not in session" warnings; they are not ours to fix
         warnings.filterwarnings("ignore", module="nbgrader")
@@ -823,7 +1009,31 @@ def _plain(cfg) -> dict:
 
 
 def print_summary(run: GradingRun, out) -> None:
-    """Print a table of the run's results (student, status, score, reasons) to ``out``."""
+    """Print a table of the run's results (student, status, score, reasons) to ``out``.
+
+    Parameters
+    ----------
+    run : GradingRun
+        What :func:`grade_assignment` returned.
+    out : text stream
+        Where to print, e.g. ``sys.stdout``.
+
+    Examples
+    --------
+    >>> import sys
+    >>> late = StudentResult("s01", "ps1", status="late", score=4.0, max_score=5.0)
+    >>> late.add("late", "submitted 60 s after the due date")
+    >>> run = GradingRun("ps1", [late], Path("results.json"), Path("grades.csv"), [], [], [], 12.0)
+    >>> print_summary(run, sys.stdout)  # doctest: +NORMALIZE_WHITESPACE
+    <BLANKLINE>
+    student  status  score  reasons
+    -------  ------  -----  -------
+    s01      late    4 / 5  submitted 60 s after the due date
+    <BLANKLINE>
+    ps1: 0 graded, 1 late, 0 missing, 0 failed (1 on the roster) in 12.0 s
+    results: results.json
+    grades:  grades.csv
+    """
     rows = [("student", "status", "score", "reasons")]
     for r in run.results:
         rows.append((r.student, r.status, f"{r.score:g} / {r.max_score:g}", r.reason_text() or "-"))
