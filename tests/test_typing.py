@@ -42,3 +42,17 @@ def test_public_names_are_discoverable():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "['numpy']"  # selfcheck needs NumPy; no framework was imported
+
+
+def test_grading_names_are_discoverable():
+    code = (
+        "import sys, dlcourse.grading as g\n"
+        "names = dir(g)\n"
+        "assert 'grade_assignment' in names and 'annotations' not in names, names\n"
+        "assert 'nbgrader' not in sys.modules\n"
+        "assert all(getattr(g, n) is not None for n in names)\n"
+        "print(sorted(names) == sorted(g.__all__))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"

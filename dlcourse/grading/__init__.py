@@ -20,12 +20,20 @@ The Python API mirrors the command: :func:`grade_assignment` with :class:`GradeO
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __all__ = ["GradeOptions", "Limits", "StudentResult", "export_csv", "generate_feedback", "grade_assignment"]
 
+if TYPE_CHECKING:  # type checkers and IDEs see the real names; at run time they load lazily
+    from .batch import GradeOptions, grade_assignment
+    from .export import export_csv
+    from .feedback import generate_feedback
+    from .sandbox import Limits
+    from .status import StudentResult
+
 
 def __getattr__(name: str) -> Any:  # keep ``import dlcourse.grading`` light: nbgrader loads on use
+    """Import a public name the first time it is used (PEP 562)."""
     if name in ("GradeOptions", "grade_assignment"):
         from . import batch
 
@@ -47,3 +55,8 @@ def __getattr__(name: str) -> Any:  # keep ``import dlcourse.grading`` light: nb
 
         return generate_feedback
     raise AttributeError(f"module 'dlcourse.grading' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """Return the public names, loaded or not."""
+    return __all__

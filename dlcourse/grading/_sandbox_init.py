@@ -85,7 +85,7 @@ _libc.sethostname.argtypes = [ctypes.c_char_p, ctypes.c_size_t]
 
 
 class SandboxSetupError(RuntimeError):
-    pass
+    """A step of building the sandbox failed; the message names the call and the errno."""
 
 
 @dataclass
@@ -124,6 +124,16 @@ class SandboxConfig:
         ``cgroup.procs`` files the launcher joins.
     loopback : bool
         Bring up ``lo`` in the new network namespace.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> cfg = SandboxConfig(uid=990, gid=990, newroot="/run/k1.root", rw_dir="/run/k1", cwd="/run/k1/work",
+    ...                     read_only=["/usr"], env={"PATH": "/usr/bin"}, argv=["/usr/bin/python3"],
+    ...                     kernel_log="/run/k1/run/kernel.log", report="/run/k1.report.json")
+    >>> path = cfg.write(os.path.join(tempfile.mkdtemp(), "k1.json"))
+    >>> SandboxConfig.read(path) == cfg, oct(os.stat(path).st_mode & 0o777)
+    (True, '0o600')
     """
 
     uid: int
@@ -143,7 +153,13 @@ class SandboxConfig:
     loopback: bool = True
 
     def write(self, path: str) -> str:
-        """Write it to ``path`` (mode 0600) and return ``path``."""
+        """Write it to ``path`` (mode 0600) and return ``path``.
+
+        Parameters
+        ----------
+        path : str
+            The JSON file (created or replaced).
+        """
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as fh:
             json.dump(asdict(self), fh)
@@ -151,7 +167,13 @@ class SandboxConfig:
 
     @classmethod
     def read(cls, path: str) -> SandboxConfig:
-        """Read what :meth:`write` wrote."""
+        """Read what :meth:`write` wrote.
+
+        Parameters
+        ----------
+        path : str
+            The JSON file.
+        """
         with open(path) as fh:
             return cls(**json.load(fh))
 
@@ -163,7 +185,22 @@ def _check(ret: int, what: str) -> None:
 
 
 def describe_error(exc: BaseException, step: str) -> str:
-    """One line for the instructor: the step, the call and path, the errno."""
+    """Describe an error in one line for the instructor: the step, the call and path, the errno.
+
+    Parameters
+    ----------
+    exc : BaseException
+        The error.
+    step : str
+        What the sandbox was doing.
+
+    Examples
+    --------
+    >>> describe_error(FileNotFoundError(2, "No such file or directory", "/usr/bin/python9"), "execve")
+    "execve: '/usr/bin/python9': No such file or directory (errno 2 ENOENT)"
+    >>> describe_error(ValueError("bad  size"), "tmpfs")
+    'tmpfs: ValueError: bad size'
+    """
     if isinstance(exc, OSError) and exc.errno is not None:
         where = " ".join(repr(str(f)) for f in (exc.filename, exc.filename2) if f is not None)
         return (f"{step}: {where + ': ' if where else ''}{exc.strerror} "
@@ -172,6 +209,27 @@ def describe_error(exc: BaseException, step: str) -> str:
 
 
 def mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    """Call mount(2); raise :class:`SandboxSetupError` with the reason if it fails.
+
+    Parameters
+    ----------
+    source, target : str
+        What to mount where.
+    fstype : str or None
+        The file system type (None for binds and remounts).
+    flags : int
+        ``MS_*`` flags.
+    data : str, optional
+        File-system options, e.g. ``"size=16m,mode=0755"``.
+
+    Examples
+    --------
+    >>> try:
+    ...     mount("tmpfs", "/nonexistent/dlcourse-example", "tmpfs", MS_NOSUID)
+    ... except SandboxSetupError as exc:
+    ...     print(str(exc).split(":")[0])
+    mount tmpfs on /nonexistent/dlcourse-example
+    """
     ret = _libc.mount(
         source.encode(), target.encode(), fstype.encode() if fstype else None, flags, data.encode() if data else None
     )
@@ -179,6 +237,22 @@ def mount(source: str, target: str, fstype: str | None, flags: int, data: str | 
 
 
 def prctl(option: int, arg: int) -> None:
+    """Call prctl(2) with one argument; raise :class:`SandboxSetupError` if it fails.
+
+    Parameters
+    ----------
+    option : int
+        ``PR_*``, e.g. :data:`PR_SET_NO_NEW_PRIVS`.
+    arg : int
+        Its argument.
+
+    Examples
+    --------
+    >>> prctl(-1, 0)
+    Traceback (most recent call last):
+    ...
+    dlcourse.grading._sandbox_init.SandboxSetupError: prctl(-1): Invalid argument (errno 22 EINVAL)
+    """
     _check(_libc.prctl(option, arg, 0, 0, 0), f"prctl({option})")
 
 
@@ -187,7 +261,30 @@ def _mkdirs(path: str) -> None:
 
 
 def bind(src: str, newroot: str, *, writable: bool = False, recursive: bool = True) -> None:
-    """Bind ``src`` at the same path under ``newroot``; read-only unless ``writable``."""
+    """Bind ``src`` at the same path under ``newroot``; read-only unless ``writable``.
+
+    Parameters
+    ----------
+    src : str
+        An absolute path (folder or file).
+    newroot : str
+        The root being built.
+    writable : bool, optional
+        Leave the bind writable.
+    recursive : bool, optional
+        Bind the mounts under ``src`` too.
+
+    Examples
+    --------
+    A path that does not exist cannot be bound (the error names the mount):
+
+    >>> import tempfile
+    >>> try:
+    ...     bind("/nonexistent-dlcourse-example", tempfile.mkdtemp())
+    ... except SandboxSetupError as exc:
+    ...     print(str(exc).startswith("mount /nonexistent-dlcourse-example on "))
+    True
+    """
     dest = newroot + src
     if os.path.isdir(src):
         _mkdirs(dest)
@@ -211,7 +308,18 @@ def loopback_up() -> None:
 
 
 def build_root(cfg: SandboxConfig) -> str:
-    """Make the kernel's file system: only what the configuration allows is visible."""
+    """Make the kernel's file system: only what the configuration allows is visible.
+
+    Parameters
+    ----------
+    cfg : SandboxConfig
+        The configuration (``newroot``, ``read_only``, ``rw_dir``, ``symlinks``, ``tmp_bytes``).
+
+    Returns
+    -------
+    str
+        The new root, read-only at its top level.
+    """
     newroot = cfg.newroot
     mount("none", "/", None, MS_REC | MS_PRIVATE)
     mount("tmpfs", newroot, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=0755")
@@ -247,7 +355,21 @@ def build_root(cfg: SandboxConfig) -> str:
 
 def drop_privileges_and_exec(cfg: SandboxConfig, argv: list[str], newroot: str, step: list[str],
                              status_fd: int) -> None:
-    """Become the kernel: chroot, limits, the sandbox user, then ``execve``; ``step`` says where it failed."""
+    """Become the kernel: chroot, limits, the sandbox user, then ``execve``; ``step`` says where it failed.
+
+    Parameters
+    ----------
+    cfg : SandboxConfig
+        The configuration.
+    argv : list of str
+        The kernel's command line.
+    newroot : str
+        What :func:`build_root` returned.
+    step : list of str
+        One item, set to the step being taken (read by the caller after a failure).
+    status_fd : int
+        The close-on-exec pipe that carries a failure back to the init.
+    """
     step[0] = "setsid"
     os.setsid()
     rw_dir = cfg.rw_dir
@@ -300,7 +422,20 @@ def _write_report(cfg: SandboxConfig, report: dict) -> None:
 
 
 def run_init(cfg: SandboxConfig, argv: list[str]) -> int:
-    """pid 1 of the sandbox: set it up, start the kernel, forward signals, reap, report."""
+    """Run as pid 1 of the sandbox: set it up, start the kernel, forward signals, reap, report.
+
+    Parameters
+    ----------
+    cfg : SandboxConfig
+        The configuration.
+    argv : list of str
+        The kernel's command line.
+
+    Returns
+    -------
+    int
+        The kernel's exit code (128 + signal if it was killed); 70 if the sandbox could not be built.
+    """
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     try:
         _libc.sethostname(b"sandbox", 7)
@@ -374,6 +509,26 @@ def run_init(cfg: SandboxConfig, argv: list[str]) -> int:
 
 
 def main(args: list[str]) -> int:
+    """Launch one kernel in a sandbox: the program of the ``dlcourse-sandbox`` kernelspec.
+
+    Parameters
+    ----------
+    args : list of str
+        ``[CONNECTION_FILE, extra kernel args...]``; the configuration comes from the file
+        named by ``DLCOURSE_SANDBOX_CONFIG``.
+
+    Returns
+    -------
+    int
+        The kernel's exit code; 2 for a wrong start (usage on stderr), 70 if setting up failed.
+
+    Examples
+    --------
+    Started by hand, without the grader's configuration, it refuses:
+
+    >>> main([])
+    2
+    """
     if len(args) < 1:
         print("usage: _sandbox_init.py CONNECTION_FILE [kernel args...]", file=sys.stderr)
         return 2

@@ -40,6 +40,7 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TextIO
 
 from . import sandbox as sb
 from .course import (
@@ -62,6 +63,15 @@ class GradingError(RuntimeError):
 
 @dataclass
 class GradeOptions:
+    """What to grade and how: the Python form of ``dlcourse grade run``'s options.
+
+    Examples
+    --------
+    >>> options = GradeOptions("ps1", course_root=Path("course"), jobs=4, limits=sb.Limits(processes=32))
+    >>> options.sandbox, options.limits.processes
+    (True, 32)
+    """
+
     assignment: str
     course_root: Path = Path(".")
     roster: Path | None = None
@@ -80,11 +90,21 @@ class GradeOptions:
     cgroups: bool = True  # False: rlimits only, one sandbox user per worker (as on a machine without cgroups)
     progress: bool = True
     quiet: bool = False
-    out: object = None  # a text stream for the summary (default sys.stdout)
+    out: TextIO | None = None  # a text stream for the summary (default sys.stdout)
 
 
 @dataclass
 class GradingRun:
+    """The outcome of a grading run: one result per roster student, and where they were written.
+
+    Examples
+    --------
+    >>> run = GradingRun("ps1", [StudentResult("s01", "ps1"), StudentResult("s02", "ps1", status="missing")],
+    ...                  Path("results.json"), Path("grades.csv"), [], [], [], 12.0)
+    >>> run.counts()
+    {'graded': 1, 'late': 0, 'missing': 1, 'failed': 0}
+    """
+
     assignment: str
     results: list[StudentResult]
     results_path: Path
@@ -95,6 +115,7 @@ class GradingRun:
     seconds: float
 
     def counts(self) -> dict[str, int]:
+        """Count the students per status (graded, late, missing, failed)."""
         out = {k: 0 for k in ("graded", "late", "missing", "failed")}
         for r in self.results:
             out[r.status] = out.get(r.status, 0) + 1
@@ -121,7 +142,39 @@ def _gradebook(db_url: str, course_id: str):
 
 def read_assignment(db_url: str, course_id: str, assignment: str) -> tuple[list[str], dict[str, dict[str, CellInfo]],
                                                                           float]:
-    """Notebook names, their nbgrader cells, and the maximum score, from the gradebook."""
+    """Return the notebook names, their nbgrader cells, and the maximum score, from the gradebook.
+
+    Parameters
+    ----------
+    db_url : str
+        The gradebook's database URL.
+    course_id : str
+        nbgrader's course id.
+    assignment : str
+        The assignment name.
+
+    Returns
+    -------
+    tuple
+        ``(names, cells, max_score)``: sorted notebook names, notebook -> grade_id ->
+        :class:`~dlcourse.grading.executor.CellInfo`, and the assignment's points.
+
+    Raises
+    ------
+    GradingError
+        If the assignment is not in the gradebook or has no notebooks.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from dlcourse.grading.demo import make_demo_course
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = make_demo_course(root)
+    >>> db_url = f"sqlite:///{root / 'gradebook.db'}"
+    >>> names, cells, max_score = read_assignment(db_url, "demo", "ps1")
+    >>> names, sorted(cells["problem1"]), max_score
+    (['problem1'], ['intro', 'mean', 'square', 'test_mean', 'test_square'], 5.0)
+    """
     from nbgrader.api import MissingEntry
 
     with _gradebook(db_url, course_id) as gb:
@@ -152,7 +205,7 @@ def read_assignment(db_url: str, course_id: str, assignment: str) -> tuple[list[
 
 
 def _snapshot(db_url: str, dest: Path) -> str:
-    """A consistent copy of a sqlite gradebook for the workers to read; other databases are read in place."""
+    """Make a consistent copy of a sqlite gradebook for the workers to read; other databases are read in place."""
     prefix = "sqlite:///"
     if not db_url.startswith(prefix):
         return db_url
@@ -172,7 +225,8 @@ class _Worker:
     """A grading worker process, spoken to over a socket pair (pickles).
 
     Forked from this process when it has no other threads (instant: nbgrader and friends
-    are already imported); otherwise ``python -m dlcourse.grading.worker``."""
+    are already imported); otherwise ``python -m dlcourse.grading.worker``.
+    """
 
     def __init__(self, settings: RunSettings, slot: int = 0):
         from multiprocessing.connection import Connection
@@ -245,8 +299,16 @@ class _Worker:
 
 
 def default_jobs() -> int:
-    """One worker per CPU, plus one: a worker waits while its kernel starts and while the
-    main process records grades, and the extra one keeps the CPUs busy meanwhile."""
+    """Return the default number of workers: one per CPU, plus one.
+
+    A worker waits while its kernel starts and while the main process records grades, and
+    the extra one keeps the CPUs busy meanwhile.
+
+    Examples
+    --------
+    >>> default_jobs() >= 2
+    True
+    """
     return (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) + 1
 
 
@@ -264,6 +326,21 @@ def start_workers(n: int, settings: RunSettings) -> list[_Worker]:
     -------
     list of _Worker
         The started workers.
+
+    Examples
+    --------
+    Two workers of a run without isolation, started and stopped with nothing to grade:
+
+    >>> import sys
+    >>> from dlcourse.grading.sandbox import Isolation, Limits, Workspace
+    >>> ws = Workspace(Isolation(False, "example"), Limits(), sys.executable, protected=[])
+    >>> settings = RunSettings(assignment="ps1", db_url="sqlite://", config={}, cells={}, limits=Limits(),
+    ...                        workspace=ws, kernel_python=sys.executable)
+    >>> workers = start_workers(2, settings)
+    >>> [w.slot for w in workers]
+    [0, 1]
+    >>> stop_workers(workers)
+    >>> ws.close()
     """
     if settings.workspace is not None:
         settings.workspace.prepare_slots(max(1, n))
@@ -271,9 +348,37 @@ def start_workers(n: int, settings: RunSettings) -> list[_Worker]:
 
 
 def run_jobs(jobs: list[StudentJob], settings: RunSettings, workers: list[_Worker], budget_for, on_done) -> None:
-    """Run ``jobs`` on ``workers``; ``on_done(job, outcome, error)`` in this process, in completion
-    order. A worker that dies or overruns its budget is replaced; its student is retried once
-    on a fresh worker (unless it overran), then reported as failed. Stops the workers."""
+    """Run ``jobs`` on ``workers``; call ``on_done(job, outcome, error)`` here, in completion order.
+
+    A worker that dies or overruns its budget is replaced; its student is retried once
+    on a fresh worker (unless it overran), then reported as failed. Stops the workers.
+
+    Parameters
+    ----------
+    jobs : list of StudentJob
+        The students to grade, in order.
+    settings : RunSettings
+        The run's settings (for replacement workers).
+    workers : list of _Worker
+        From :func:`start_workers`; replaced in place when one dies.
+    budget_for : callable
+        ``budget_for(job)``: the seconds a job may take before its worker is killed.
+    on_done : callable
+        ``on_done(job, outcome, error)``: ``outcome`` (a ``StudentOutcome``) or ``error`` (str) is None.
+
+    Examples
+    --------
+    >>> import sys
+    >>> from dlcourse.grading.sandbox import Isolation, Limits, Workspace
+    >>> ws = Workspace(Isolation(False, "example"), Limits(), sys.executable, protected=[])
+    >>> settings = RunSettings(assignment="ps1", db_url="sqlite://", config={}, cells={}, limits=Limits(),
+    ...                        workspace=ws, kernel_python=sys.executable)
+    >>> workers = start_workers(1, settings)
+    >>> run_jobs([], settings, workers, budget_for=lambda job: 60.0, on_done=print)
+    >>> [w.poll() for w in workers]  # stopped
+    [0]
+    >>> ws.close()
+    """
     pending = list(jobs)
     retried: set[str] = set()
     try:
@@ -304,7 +409,7 @@ def run_jobs(jobs: list[StudentJob], settings: RunSettings, workers: list[_Worke
                     continue
                 job = w.job
                 w.job = None
-                report = None
+                report: tuple[StudentJob, StudentOutcome | None, str | None] | None = None
                 if error is not None:
                     w.stop(kill=True)
                     workers[i] = w = _Worker(settings, w.slot)
@@ -328,6 +433,26 @@ def run_jobs(jobs: list[StudentJob], settings: RunSettings, workers: list[_Worke
 
 
 def stop_workers(workers: list[_Worker]) -> None:
+    """Stop the workers: idle ones close their connection, busy ones are killed, within 5 seconds.
+
+    Parameters
+    ----------
+    workers : list of _Worker
+        From :func:`start_workers`.
+
+    Examples
+    --------
+    >>> import sys
+    >>> from dlcourse.grading.sandbox import Isolation, Limits, Workspace
+    >>> ws = Workspace(Isolation(False, "example"), Limits(), sys.executable, protected=[])
+    >>> settings = RunSettings(assignment="ps1", db_url="sqlite://", config={}, cells={}, limits=Limits(),
+    ...                        workspace=ws, kernel_python=sys.executable)
+    >>> workers = start_workers(1, settings)
+    >>> stop_workers(workers)
+    >>> [w.poll() for w in workers]
+    [0]
+    >>> ws.close()
+    """
     for w in workers:
         if w.job is None:
             w.close()
@@ -340,7 +465,32 @@ def stop_workers(workers: list[_Worker]) -> None:
 
 
 class Recorder:
-    """Writes grades into the gradebook (serially, in the main process) with nbgrader's Autograde."""
+    """Writes grades into the gradebook (serially, in the main process) with nbgrader's Autograde.
+
+    Examples
+    --------
+    A student of the demo course (:mod:`.demo`) whose notebook could not run gets a zero,
+    recorded in the gradebook:
+
+    >>> import tempfile, pathlib
+    >>> from dlcourse.grading.demo import make_demo_course
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = make_demo_course(root)
+    >>> db_url = f"sqlite:///{root / 'gradebook.db'}"
+    >>> from nbgrader.api import Gradebook
+    >>> from dlcourse.grading.course import load_course_config
+    >>> with Gradebook(db_url, "demo") as gb:
+    ...     _ = gb.update_or_create_student("s01")
+    >>> rec = Recorder(load_course_config(root), root, "ps1", root / "staging", db_url, "demo", ["problem1"], 5.0)
+    >>> result = StudentResult("s01", "ps1")
+    >>> with warnings.catch_warnings():  # as grade_assignment does: nbgrader's SQLAlchemy warnings
+    ...     warnings.simplefilter("ignore")
+    ...     rec.record(Submission("s01", None, {"problem1": None}), None, result)
+    >>> result.score, result.max_score
+    (0.0, 5.0)
+    >>> rec.remove_stale_submission("s01"), rec.remove_stale_submission("s01")
+    (True, False)
+    """
 
     def __init__(self, config, coursedir_root: Path, assignment: str, staging: Path, db_url: str, course_id: str,
                  notebooks: list[str], max_score: float):
@@ -403,6 +553,17 @@ class Recorder:
         shutil.rmtree(autograded, ignore_errors=True)
 
     def record(self, sub: Submission, outcome: StudentOutcome | None, result: StudentResult) -> None:
+        """Record one student in the gradebook: autograde the executed notebooks (else a zero), read the score.
+
+        Parameters
+        ----------
+        sub : Submission
+            What the student submitted (data files and timestamp are staged with the notebooks).
+        outcome : StudentOutcome or None
+            The executed notebooks (None: nothing ran).
+        result : StudentResult
+            Gets the notebooks' reasons and the score.
+        """
         folder = self.staging / sub.student / self.assignment
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
@@ -431,6 +592,13 @@ class Recorder:
         self.read_scores(result)
 
     def remove_stale_submission(self, student: str) -> bool:
+        """Remove a student's earlier submission from the gradebook; return whether there was one.
+
+        Parameters
+        ----------
+        student : str
+            The student id.
+        """
         from nbgrader.api import MissingEntry
 
         with _gradebook(self.db_url, self.course_id) as gb:
@@ -443,6 +611,13 @@ class Recorder:
         return True
 
     def read_scores(self, result: StudentResult) -> None:
+        """Fill ``result``'s score and maximum score from the gradebook.
+
+        Parameters
+        ----------
+        result : StudentResult
+            Changed in place (score 0 when the gradebook has no submission).
+        """
         from nbgrader.api import MissingEntry
 
         with _gradebook(self.db_url, self.course_id) as gb:
@@ -478,7 +653,7 @@ def _duration(seconds: float) -> str:
 
 
 def _load_students(db_url: str, course_id: str, options: GradeOptions) -> list[Student]:
-    """The roster (from --roster, else the gradebook's students), checked; writes nothing."""
+    """Return the roster (from --roster, else the gradebook's students), checked; write nothing."""
     if options.roster is not None:
         roster = load_roster(options.roster)
     else:
@@ -504,7 +679,34 @@ def _save_students(db_url: str, course_id: str, roster: list[Student]) -> None:
 
 
 def grade_assignment(options: GradeOptions) -> GradingRun:
-    """Grade ``options.assignment`` for every roster student; see the module docstring."""
+    """Grade ``options.assignment`` for every roster student; see the module docstring.
+
+    Parameters
+    ----------
+    options : GradeOptions
+        What to grade and how.
+
+    Returns
+    -------
+    GradingRun
+        One result per roster student, and the files written.
+
+    Raises
+    ------
+    GradingError
+        A problem with the course or the options (never a student's work).
+
+    Examples
+    --------
+    A folder that is not an nbgrader course is refused before anything is written:
+
+    >>> import tempfile
+    >>> try:
+    ...     grade_assignment(GradeOptions("ps1", course_root=Path(tempfile.mkdtemp())))
+    ... except GradingError as exc:
+    ...     print(str(exc).split(" does not ")[1])
+    look like an nbgrader course (no nbgrader_config.py or source/)
+    """
     with warnings.catch_warnings():
         # nbgrader's gradebook code triggers SQLAlchemy "not in session" warnings; they are not ours to fix
         warnings.filterwarnings("ignore", module="nbgrader")
@@ -545,7 +747,7 @@ class _Course:
     """What one run knows about the course and the assignment (read once, step 1)."""
 
     root: Path
-    config: object  # traitlets Config
+    config: Any  # traitlets Config
     db_url: str
     course_id: str
     assignment: str
@@ -567,7 +769,7 @@ class _Collected:
 
 
 def _grade_locked(options: GradeOptions, root: Path) -> GradingRun:
-    """The run's steps, in order: prepare, collect, isolate, build jobs, run and record, write results."""
+    """Run the steps, in order: prepare, collect, isolate, build jobs, run and record, write results."""
     t_start = time.monotonic()
     started_at = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     out = options.out or sys.stdout
@@ -653,7 +855,7 @@ def _collect(options: GradeOptions, course: _Course, roster: list[Student]) -> _
 
 
 def _verify_isolation(ws: sb.Workspace, course: _Course, options: GradeOptions, warnings: list[str],
-                      out: object) -> list[str]:
+                      out: TextIO) -> list[str]:
     """Step 3: the sandbox self-test (or the loud warning of ``--no-sandbox``); returns the verified facts."""
     facts: list[str] = []
     if ws.isolation.available:
@@ -777,7 +979,7 @@ def _write_results(options: GradeOptions, course: _Course, ordered: list[Student
     results_dir = course.root / RESULTS_DIR / course.assignment
     results_dir.mkdir(parents=True, exist_ok=True)
     results_path = results_dir / "results.json"
-    payload = {
+    payload: dict[str, Any] = {
         "assignment": course.assignment,
         "graded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "sandbox": sandbox_facts,
@@ -798,7 +1000,7 @@ def _write_results(options: GradeOptions, course: _Course, ordered: list[Student
 
 
 def _plain(cfg) -> dict:
-    """A picklable deep copy of a traitlets Config (plain dicts)."""
+    """Return a picklable deep copy of a traitlets Config (plain dicts)."""
     def conv(v):
         if isinstance(v, dict):
             return {k: conv(x) for k, x in v.items()}
@@ -807,6 +1009,31 @@ def _plain(cfg) -> dict:
 
 
 def print_summary(run: GradingRun, out) -> None:
+    """Print a table of the run's results (student, status, score, reasons) to ``out``.
+
+    Parameters
+    ----------
+    run : GradingRun
+        What :func:`grade_assignment` returned.
+    out : text stream
+        Where to print, e.g. ``sys.stdout``.
+
+    Examples
+    --------
+    >>> import sys
+    >>> late = StudentResult("s01", "ps1", status="late", score=4.0, max_score=5.0)
+    >>> late.add("late", "submitted 60 s after the due date")
+    >>> run = GradingRun("ps1", [late], Path("results.json"), Path("grades.csv"), [], [], [], 12.0)
+    >>> print_summary(run, sys.stdout)  # doctest: +NORMALIZE_WHITESPACE
+    <BLANKLINE>
+    student  status  score  reasons
+    -------  ------  -----  -------
+    s01      late    4 / 5  submitted 60 s after the due date
+    <BLANKLINE>
+    ps1: 0 graded, 1 late, 0 missing, 0 failed (1 on the roster) in 12.0 s
+    results: results.json
+    grades:  grades.csv
+    """
     rows = [("student", "status", "score", "reasons")]
     for r in run.results:
         rows.append((r.student, r.status, f"{r.score:g} / {r.max_score:g}", r.reason_text() or "-"))

@@ -20,7 +20,27 @@ from pathlib import Path
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    """Add ``grade`` and its sub-commands to ``dlcourse``'s sub-parsers."""
+    """Add ``grade`` and its sub-commands to ``dlcourse``'s sub-parsers.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        What ``ArgumentParser.add_subparsers()`` returned.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The ``grade`` parser.
+
+    Examples
+    --------
+    >>> import argparse
+    >>> parser = argparse.ArgumentParser(prog="dlcourse")
+    >>> _ = add_parser(parser.add_subparsers(dest="command"))
+    >>> args = parser.parse_args(["grade", "run", "ps1", "--course", "course", "--jobs", "4"])
+    >>> args.assignment, args.course.as_posix(), args.jobs
+    ('ps1', 'course', 4)
+    """
     grade = subparsers.add_parser(
         "grade",
         help="autograde an nbgrader assignment for a whole class, sandboxed and in parallel",
@@ -166,7 +186,26 @@ def _check(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m dlcourse.grading``: the same commands without the rest of ``dlcourse``."""
+    """Run ``python -m dlcourse.grading``: the same commands without the rest of ``dlcourse``.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after ``grade`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        The exit status; errors are printed on stderr (set ``DLCOURSE_DEBUG`` to raise them).
+
+    Examples
+    --------
+    Exporting an assignment no run has graded is refused (the warning goes to stderr):
+
+    >>> import tempfile
+    >>> main(["export", "ps1", "--course", tempfile.mkdtemp()])
+    1
+    """
     parser = argparse.ArgumentParser(prog="python -m dlcourse.grading")
     subparsers = parser.add_subparsers(dest="command")
     add_parser(subparsers)

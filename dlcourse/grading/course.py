@@ -34,7 +34,7 @@ LOCK_NAME = ".lock"
 
 
 def load_course_config(root: Path) -> Any:
-    """Read the nbgrader configuration an ``nbgrader`` command run in ``root`` would see.
+    r"""Read the nbgrader configuration an ``nbgrader`` command run in ``root`` would see.
 
     Parameters
     ----------
@@ -45,6 +45,15 @@ def load_course_config(root: Path) -> Any:
     -------
     traitlets.config.Config
         The merged configuration, with ``CourseDirectory.root`` set to ``root``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> course = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (course / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.course_id = 'dl101'")
+    >>> cfg = load_course_config(course)
+    >>> cfg.CourseDirectory.course_id, cfg.CourseDirectory.root == str(course)
+    ('dl101', True)
     """
     from jupyter_core.paths import jupyter_config_path
     from traitlets.config import Config
@@ -59,7 +68,7 @@ def load_course_config(root: Path) -> Any:
 
 
 def hidden_test_markers(config: Any) -> tuple[str, str]:
-    """The hidden-test delimiters of a course (nbgrader's ``ClearHiddenTests`` settings).
+    """Return the hidden-test delimiters of a course (nbgrader's ``ClearHiddenTests`` settings).
 
     Parameters
     ----------
@@ -85,7 +94,7 @@ def hidden_test_markers(config: Any) -> tuple[str, str]:
 
 
 def quiet_logger(name: str) -> logging.Logger:
-    """A logger for nbgrader's applications that prints nothing (the grader reports instead).
+    """Return a logger for nbgrader's applications that prints nothing (the grader reports instead).
 
     Parameters
     ----------
@@ -96,6 +105,12 @@ def quiet_logger(name: str) -> logging.Logger:
     -------
     logging.Logger
         A logger that does not propagate to the root logger.
+
+    Examples
+    --------
+    >>> log = quiet_logger("example")
+    >>> log.name, log.propagate
+    ('dlcourse.grading.example', False)
     """
     log = logging.getLogger(f"dlcourse.grading.{name}")
     log.propagate = False
@@ -118,6 +133,11 @@ def results_dir(course_root: Path, assignment: str) -> Path:
     -------
     Path
         The folder that holds the assignment's result files.
+
+    Examples
+    --------
+    >>> results_dir(Path("course"), "ps1").as_posix()
+    'course/dlcourse_grading/ps1'
     """
     return Path(course_root) / RESULTS_DIR / assignment
 
@@ -141,6 +161,11 @@ class RunState:
         One line: why it failed or was interrupted.
     pid : int
         The process that ran it.
+
+    Examples
+    --------
+    >>> RunState("failed", reason="the gradebook is locked").state
+    'failed'
     """
 
     state: str
@@ -163,7 +188,7 @@ def _write_json(path: Path, data: Any) -> None:
 
 def write_run_state(course_root: Path, assignment: str, state: str, *, reason: str = "",
                     started_at: str = "") -> RunState:
-    """Record the state of the current run in ``run.json``.
+    r"""Record the state of the current run in ``run.json``.
 
     Parameters
     ----------
@@ -182,6 +207,14 @@ def write_run_state(course_root: Path, assignment: str, state: str, *, reason: s
     -------
     RunState
         What was written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> course = pathlib.Path(tempfile.mkdtemp())
+    >>> run = write_run_state(course, "ps1", "failed", reason="no  roster\nfound")
+    >>> run.state, run.reason, (results_dir(course, "ps1") / "run.json").exists()
+    ('failed', 'no roster found', True)
     """
     ended = "" if state == "running" else _now()
     run = RunState(state, started_at or _now(), ended, " ".join(reason.split())[:500], os.getpid())
@@ -190,7 +223,7 @@ def write_run_state(course_root: Path, assignment: str, state: str, *, reason: s
 
 
 def read_run_state(course_root: Path, assignment: str) -> RunState | None:
-    """The state of the last run, or None if no run has started for this assignment.
+    """Return the state of the last run, or None if no run has started for this assignment.
 
     Parameters
     ----------
@@ -204,6 +237,16 @@ def read_run_state(course_root: Path, assignment: str) -> RunState | None:
     RunState or None
         A run recorded as ``running`` whose process no longer holds the course lock is
         returned as ``interrupted`` (it was killed).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> course = pathlib.Path(tempfile.mkdtemp())
+    >>> read_run_state(course, "ps1") is None
+    True
+    >>> _ = write_run_state(course, "ps1", "running")  # and no process holds the lock
+    >>> read_run_state(course, "ps1").state
+    'interrupted'
     """
     path = results_dir(course_root, assignment) / "run.json"
     try:
@@ -229,6 +272,13 @@ def course_locked(course_root: Path) -> bool:
     -------
     bool
         True while another process is grading this course.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> course = pathlib.Path(tempfile.mkdtemp())
+    >>> course_locked(course)
+    False
     """
     lock = Path(course_root) / RESULTS_DIR / LOCK_NAME
     if not lock.exists():
@@ -256,6 +306,16 @@ def last_run_problem(course_root: Path, assignment: str) -> str | None:
     -------
     str or None
         None when the last run finished.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> course = pathlib.Path(tempfile.mkdtemp())
+    >>> last_run_problem(course, "ps1")
+    '`dlcourse grade run ps1` has never run: no submission of ps1 has been graded by it'
+    >>> _ = write_run_state(course, "ps1", "finished")
+    >>> last_run_problem(course, "ps1") is None
+    True
     """
     run = read_run_state(course_root, assignment)
     cmd = f"`dlcourse grade run {assignment}`"
@@ -285,6 +345,14 @@ def append_progress(course_root: Path, assignment: str, result: dict[str, Any]) 
         The assignment being graded.
     result : dict
         ``StudentResult.to_dict()`` of a student whose grades are in the gradebook.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> course = pathlib.Path(tempfile.mkdtemp())
+    >>> append_progress(course, "ps1", {"student": "s01", "status": "graded"})
+    >>> load_results(course, "ps1")
+    {'s01': {'student': 's01', 'status': 'graded'}}
     """
     path = results_dir(course_root, assignment) / "progress.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -303,6 +371,15 @@ def clear_progress(course_root: Path, assignment: str) -> None:
         The course folder.
     assignment : str
         The assignment name.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> course = pathlib.Path(tempfile.mkdtemp())
+    >>> append_progress(course, "ps1", {"student": "s01", "status": "graded"})
+    >>> clear_progress(course, "ps1")
+    >>> load_results(course, "ps1")
+    {}
     """
     with contextlib.suppress(FileNotFoundError):
         (results_dir(course_root, assignment) / "progress.jsonl").unlink()
@@ -322,6 +399,15 @@ def load_results(course_root: Path, assignment: str) -> dict[str, dict[str, Any]
     -------
     dict
         Student id -> ``StudentResult.to_dict()``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> course = pathlib.Path(tempfile.mkdtemp())
+    >>> from dlcourse.grading.status import StudentResult
+    >>> append_progress(course, "ps1", StudentResult("s01", "ps1", score=5.0).to_dict())
+    >>> StudentResult.from_dict(load_results(course, "ps1")["s01"]).score
+    5.0
     """
     folder = results_dir(course_root, assignment)
     out: dict[str, dict[str, Any]] = {}

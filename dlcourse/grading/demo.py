@@ -35,6 +35,14 @@ def _meta(cell, **kw):
 
 
 def source_notebook() -> nbformat.NotebookNode:
+    """Return the demo assignment's source notebook (solutions and hidden tests included).
+
+    Examples
+    --------
+    >>> nb = source_notebook()
+    >>> [c.metadata["nbgrader"]["grade_id"] for c in nb.cells]
+    ['intro', 'square', 'test_square', 'mean', 'test_mean']
+    """
     nb = new_notebook()
     nb.metadata = {
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
@@ -53,7 +61,36 @@ def source_notebook() -> nbformat.NotebookNode:
 
 
 def make_demo_course(root: str | os.PathLike, course_id: str = "demo", duedate: str | None = None) -> Path:
-    """Create the course in ``root`` and return the path of the released student notebook."""
+    """Create the course in ``root`` and return the path of the released student notebook.
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        The course folder (created if needed).
+    course_id : str, optional
+        nbgrader's course id.
+    duedate : str, optional
+        A due date for the assignment in the gradebook (e.g. ``"2026-01-01 09:00:00 UTC"``).
+
+    Returns
+    -------
+    Path
+        ``release/ps1/problem1.ipynb`` under ``root``.
+
+    Raises
+    ------
+    RuntimeError
+        If nbgrader's ``generate_assignment`` fails.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> make_demo_course(root).relative_to(root).as_posix()
+    'release/ps1/problem1.ipynb'
+    >>> (root / "gradebook.db").exists()
+    True
+    """
     from nbgrader.apps import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config
@@ -82,7 +119,21 @@ def make_demo_course(root: str | os.PathLike, course_id: str = "demo", duedate: 
 
 
 def student_notebook(release: str | os.PathLike | nbformat.NotebookNode, answers: dict[str, str] | None = None):
-    """The released notebook with solution cells replaced by ``answers`` (grade_id -> source)."""
+    """Return the released notebook with solution cells replaced by ``answers`` (grade_id -> source).
+
+    Parameters
+    ----------
+    release : str, os.PathLike or nbformat.NotebookNode
+        The released notebook (a path, or the notebook itself; it is not changed).
+    answers : dict of str to str, optional
+        The source per solution cell's grade_id; default :data:`CORRECT` (full marks).
+
+    Examples
+    --------
+    >>> nb = student_notebook(source_notebook(), {"square": "square = abs"})
+    >>> nb.cells[1].source
+    'square = abs'
+    """
     nb = release if isinstance(release, nbformat.NotebookNode) else nbformat.read(release, as_version=4)
     nb = copy.deepcopy(nb)
     answers = CORRECT if answers is None else answers
@@ -95,7 +146,33 @@ def student_notebook(release: str | os.PathLike | nbformat.NotebookNode, answers
 
 def submit(root: str | os.PathLike, student: str, nb, timestamp: str | None = "2026-01-01 10:00:00.000000 UTC",
            name: str = f"{NOTEBOOK}.ipynb") -> Path:
-    """Place a notebook (object, JSON text or bytes) in ``submitted/<student>/ps1/``."""
+    """Place a notebook (object, JSON text or bytes) in ``submitted/<student>/ps1/``.
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        The course folder.
+    student : str
+        The student id.
+    nb : nbformat.NotebookNode, str or bytes
+        The notebook, or any text or bytes (to submit a broken file).
+    timestamp : str or None, optional
+        Written to ``timestamp.txt``; None writes no timestamp.
+    name : str, optional
+        The file name.
+
+    Returns
+    -------
+    Path
+        The submitted file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> submit(root, "s01", b"not a notebook").relative_to(root).as_posix()
+    'submitted/s01/ps1/problem1.ipynb'
+    """
     folder = Path(root) / "submitted" / student / ASSIGNMENT
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name

@@ -38,6 +38,7 @@ import traceback
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 import nbformat
 from nbformat.notebooknode import NotebookNode, from_dict
@@ -45,6 +46,9 @@ from nbformat.notebooknode import NotebookNode, from_dict
 from . import guard
 from .sandbox import human_size
 from .status import Reason
+
+if TYPE_CHECKING:
+    from .sandbox import Limits, Workspace
 
 SIGNAL_NAMES = {4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE", 9: "SIGKILL", 11: "SIGSEGV", 15: "SIGTERM",
                 24: "SIGXCPU", 25: "SIGXFSZ"}
@@ -57,7 +61,13 @@ IGNORED_FILES = re.compile(r"(^|/)(\.ipython|\.jupyter|\.ipynb_checkpoints|__pyc
 
 @dataclass
 class CellInfo:
-    """One nbgrader cell as the gradebook knows it."""
+    """One nbgrader cell as the gradebook knows it.
+
+    Examples
+    --------
+    >>> CellInfo("test_square", "code", locked=True, source="assert square(3) == 9", grade=True).autograded_test
+    True
+    """
 
     grade_id: str
     cell_type: str
@@ -70,19 +80,32 @@ class CellInfo:
 
     @property
     def autograded_test(self) -> bool:
+        """Whether nbgrader scores this cell as a test (a graded code cell that is not a solution)."""
         return self.grade and not self.solution and self.cell_type == "code"
 
 
 @dataclass
 class RunSettings:
-    """Everything a worker needs that is the same for every student of the run."""
+    """Everything a worker needs that is the same for every student of the run.
+
+    Examples
+    --------
+    >>> import os, sys, tempfile
+    >>> from dlcourse.grading.sandbox import Isolation, Limits, Workspace
+    >>> ws = Workspace(Isolation(False, "example"), Limits(), sys.executable, protected=[])
+    >>> settings = RunSettings(assignment="ps1", db_url="sqlite://", config={}, cells={}, limits=Limits(),
+    ...                        workspace=ws, kernel_python=sys.executable)
+    >>> settings.cell_timeout, settings.hidden_markers
+    (30, ('BEGIN HIDDEN TESTS', 'END HIDDEN TESTS'))
+    >>> ws.close()
+    """
 
     assignment: str
     db_url: str  # a read-only snapshot of the gradebook for nbgrader's sanitizers
     config: dict  # the course's nbgrader configuration
     cells: dict[str, dict[str, CellInfo]]  # notebook -> grade_id -> cell
-    limits: object  # sandbox.Limits
-    workspace: object | None  # sandbox.Workspace (None: unsandboxed)
+    limits: Limits
+    workspace: Workspace  # unsandboxed runs have one too (its isolation says so)
     kernel_python: str
     sandboxed: bool = True
     cell_timeout: int = 30
@@ -95,6 +118,14 @@ class RunSettings:
 
 @dataclass
 class StudentJob:
+    """One student's notebooks to grade, sent to a worker.
+
+    Examples
+    --------
+    >>> StudentJob("s01", {"problem1": "submitted/s01/ps1/problem1.ipynb", "problem2": None}).workdir_files
+    []
+    """
+
     student: str
     notebooks: dict[str, str | None]  # canonical notebook name -> submitted file (None: missing)
     workdir_files: list[tuple[str, str]] = field(default_factory=list)  # (source path, relative path)
@@ -103,6 +134,14 @@ class StudentJob:
 
 @dataclass
 class NotebookOutcome:
+    """What grading one notebook gave: the executed notebook (JSON), reasons, kernel report, time.
+
+    Examples
+    --------
+    >>> NotebookOutcome("problem1").notebook is None
+    True
+    """
+
     name: str
     notebook: str | None = None  # the executed, sanitized notebook (JSON), None if it could not run
     reasons: list[Reason] = field(default_factory=list)
@@ -112,6 +151,14 @@ class NotebookOutcome:
 
 @dataclass
 class StudentOutcome:
+    """What grading one student gave, one :class:`NotebookOutcome` per notebook.
+
+    Examples
+    --------
+    >>> StudentOutcome("s01", {"problem1": NotebookOutcome("problem1")}).error
+    ''
+    """
+
     student: str
     notebooks: dict[str, NotebookOutcome] = field(default_factory=dict)
     seconds: float = 0.0
@@ -122,13 +169,50 @@ class StudentOutcome:
 
 
 class NotebookRejected(Exception):
+    """A submitted notebook that cannot be graded; ``kind`` is the reason's kind.
+
+    Examples
+    --------
+    >>> NotebookRejected("notebook_too_large", "the notebook is 30 MB; the limit is 20 MB").kind
+    'notebook_too_large'
+    """
+
     def __init__(self, kind: str, message: str):
         super().__init__(message)
         self.kind = kind
 
 
 def read_submitted_notebook(path: str, max_bytes: int) -> NotebookNode:
-    """Read a student's notebook without trusting it: no symlinks, bounded size, valid JSON and nbformat."""
+    """Read a student's notebook without trusting it: no symlinks, bounded size, valid JSON and nbformat.
+
+    Parameters
+    ----------
+    path : str
+        The submitted file.
+    max_bytes : int
+        A larger file is rejected unread.
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The notebook (nbformat 4, normalized when the schema allows).
+
+    Raises
+    ------
+    NotebookRejected
+        With ``kind`` ``invalid_notebook`` or ``notebook_too_large`` and the reason.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> broken = os.path.join(tempfile.mkdtemp(), "problem1.ipynb")
+    >>> _ = open(broken, "w").write('{"cells": [')
+    >>> try:
+    ...     read_submitted_notebook(broken, max_bytes=20 << 20)
+    ... except NotebookRejected as exc:
+    ...     print(exc.kind, "-", exc)
+    invalid_notebook - invalid notebook: not valid JSON: Expecting value at line 1 column 12 (the file looks truncated)
+    """
     if os.path.islink(path):
         raise NotebookRejected("invalid_notebook", "the notebook is a symbolic link; links are never followed")
     try:
@@ -190,7 +274,20 @@ def _norm(src: str) -> str:
 
 
 def visible_source(source: str, begin: str = "BEGIN HIDDEN TESTS", end: str = "END HIDDEN TESTS") -> str:
-    """The source without its hidden-test region (what the student was given)."""
+    r"""Return the source without its hidden-test region (what the student was given).
+
+    Parameters
+    ----------
+    source : str
+        A cell's source.
+    begin, end : str, optional
+        The course's hidden-test delimiters.
+
+    Examples
+    --------
+    >>> print(visible_source("assert f(1) == 1\n### BEGIN HIDDEN TESTS\nassert f(2) == 4\n### END HIDDEN TESTS"))
+    assert f(1) == 1
+    """
     out, hidden = [], False
     for line in source.split("\n"):
         if begin in line:
@@ -222,6 +319,24 @@ def repair_metadata(nb: NotebookNode, cells: dict[str, CellInfo], name: str,
     -------
     list of Reason
         ``tampered_tests`` and ``metadata_repaired`` findings.
+
+    Examples
+    --------
+    A student edits one test of the demo notebook (:mod:`.demo`) and deletes the other:
+
+    >>> from dlcourse.grading.demo import source_notebook
+    >>> nb = source_notebook()
+    >>> def info(cell):  # what the gradebook holds of a cell
+    ...     md = cell.metadata.nbgrader
+    ...     return CellInfo(md["grade_id"], cell.cell_type, md["locked"], cell.source, grade=md["grade"],
+    ...                     solution=md["solution"], points=md.get("points", 0.0))
+    >>> cells = {c.metadata.nbgrader["grade_id"]: info(c) for c in nb.cells}
+    >>> nb.cells[2].source = "assert True"
+    >>> del nb.cells[4]
+    >>> for reason in repair_metadata(nb, cells, "problem1"):
+    ...     print(reason.kind, "-", reason.message)
+    tampered_tests - test cell 'test_square' was edited; restored from the gradebook before grading
+    tampered_tests - test cell 'test_mean' was deleted; restored from the gradebook before grading
     """
     def visible(src: str) -> str:
         return visible_source(src, *markers)
@@ -235,6 +350,7 @@ def repair_metadata(nb: NotebookNode, cells: dict[str, CellInfo], name: str,
         if isinstance(gid, str) and gid in cells:
             claims.setdefault(gid, []).append(i)
     keepers: dict[str, int] = {}
+    info: CellInfo | None
     for gid, idxs in claims.items():
         info = cells[gid]
         same = [i for i in idxs if _norm(nb.cells[i].source) in (_norm(info.source), _norm(visible(info.source)))]
@@ -246,13 +362,13 @@ def repair_metadata(nb: NotebookNode, cells: dict[str, CellInfo], name: str,
             continue
         gid = md.get("grade_id") if isinstance(md, dict) else None
         info = cells.get(gid) if isinstance(gid, str) else None
-        if info is None or keepers.get(gid) != i:
+        if info is None or keepers.get(cast(str, gid)) != i:
             del cell.metadata["nbgrader"]
             why = "a duplicate of" if info is not None else "unknown to the gradebook:"
             reasons.append(Reason("metadata_repaired", f"cell {i + 1} claimed nbgrader metadata ({why} "
                                                        f"{gid!r}); graded as an ordinary cell", name))
             continue
-        seen.add(gid)
+        seen.add(cast(str, gid))
         want = {"grade": info.grade, "solution": info.solution, "locked": info.locked, "task": info.task,
                 "grade_id": gid, "schema_version": 3}
         if info.grade:
@@ -284,13 +400,26 @@ def repair_metadata(nb: NotebookNode, cells: dict[str, CellInfo], name: str,
 
 def normalize_test_outputs(cell: NotebookNode, reply: dict | None, tampered: bool = False,
                            not_run_reason: str | None = None) -> None:
-    """Make an autograded test cell's outputs tell the truth of its ``execute_reply``.
+    r"""Make an autograded test cell's outputs tell the truth of its ``execute_reply``.
 
     nbgrader scores a test cell from its outputs: the first ``error`` gives 0, the first
     ``execute_result`` gives partial credit (a non-number gives full marks), no output gives
     full marks. Student code can print an ``execute_result`` before the error (with
-    ``get_ipython().displayhook``), and a cell that never ran has no output at all. So:
+    ``get_ipython().displayhook``), and a cell that never ran has no output at all.
 
+    Parameters
+    ----------
+    cell : nbformat.NotebookNode
+        An autograded test cell after execution; its outputs are changed in place.
+    reply : dict or None
+        ``{"status", "ename", "evalue"}`` of its ``execute_reply`` (None: it never ran).
+    tampered : bool, optional
+        The test did not run as written (see :class:`GraderCells`): it gets one error.
+    not_run_reason : str, optional
+        Why a test that never ran did not, for its ``TestNotRun`` error.
+
+    Examples
+    --------
     >>> from nbformat.v4 import new_code_cell, new_output
     >>> cell = new_code_cell("assert square(3) == 9")
     >>> cell.outputs = [new_output("execute_result", data={"text/plain": "'passed'"}),
@@ -307,7 +436,7 @@ def normalize_test_outputs(cell: NotebookNode, reply: dict | None, tampered: boo
     (plain nbgrader scores any stderr line as a failure): such output is kept as ordinary text.
 
     >>> warned = new_code_cell("assert abs(f(2) - 4) < 1e-9")
-    >>> warned.outputs = [new_output("stream", name="stderr", text="UserWarning: slow path\\n")]
+    >>> warned.outputs = [new_output("stream", name="stderr", text="UserWarning: slow path\n")]
     >>> normalize_test_outputs(warned, {"status": "ok"})
     >>> [(o.output_type, o.name) for o in warned.outputs]
     [('stream', 'stdout')]
@@ -360,6 +489,12 @@ class GraderCells:
         Index -> nonce of the canary after each test (it must fail with exactly that message).
     guards : dict
         Index -> marker of the guard before each test (see :mod:`.guard`).
+
+    Examples
+    --------
+    >>> cells = GraderCells()
+    >>> cells.grader_cells, cells.check({}, str)
+    ({0}, ([], []))
     """
 
     numbering: dict[int, int] = field(default_factory=dict)
@@ -424,6 +559,18 @@ def add_grader_cells(nb: NotebookNode) -> GraderCells:
     -------
     GraderCells
         Where they are, and the numbering the student sees.
+
+    Examples
+    --------
+    The demo notebook (:mod:`.demo`) has five cells, two of them tests:
+
+    >>> from dlcourse.grading.demo import source_notebook
+    >>> nb = source_notebook()
+    >>> added = add_grader_cells(nb)
+    >>> len(nb.cells), sorted(added.tests), sorted(added.grader_cells)
+    (10, [4, 8], [0, 3, 5, 7, 9])
+    >>> added.numbering
+    {1: 1, 2: 2, 4: 3, 6: 4, 8: 5}
     """
     from nbgrader import utils as nbutils
 
@@ -562,6 +709,14 @@ _EXECUTE_CLASS = None
 
 
 def execute_class():
+    """Return nbgrader's ``Execute`` preprocessor with the grader's changes (built once).
+
+    Examples
+    --------
+    >>> from nbgrader.preprocessors import Execute
+    >>> issubclass(execute_class(), Execute), execute_class() is execute_class()
+    (True, True)
+    """
     global _EXECUTE_CLASS
     if _EXECUTE_CLASS is None:
         _EXECUTE_CLASS = _make_execute_class()
@@ -599,7 +754,43 @@ def _kernel_death(report: dict, limits, where: str) -> Reason:
 
 
 def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, km_classes) -> NotebookOutcome:
-    """Read, sanitize, execute and post-process one notebook of one student."""
+    """Read, sanitize, execute and post-process one notebook of one student.
+
+    Parameters
+    ----------
+    name : str
+        The assignment's name of the notebook (without ``.ipynb``).
+    path : str
+        The submitted file.
+    job : StudentJob
+        The student's job (data files for the working folder).
+    settings : RunSettings
+        The run's settings.
+    km_classes : type
+        The kernel manager class (:class:`~dlcourse.grading.kernels.SandboxKernelManager` or
+        ``UnsandboxedKernelManager``).
+
+    Returns
+    -------
+    NotebookOutcome
+        The executed notebook (None if it could not run) and the reasons.
+
+    Examples
+    --------
+    A notebook that cannot be read is reported before any kernel starts:
+
+    >>> import os, sys, tempfile
+    >>> from dlcourse.grading.sandbox import Isolation, Limits, Workspace
+    >>> ws = Workspace(Isolation(False, "example"), Limits(), sys.executable, protected=[])
+    >>> settings = RunSettings(assignment="ps1", db_url="sqlite://", config={}, cells={}, limits=Limits(),
+    ...                        workspace=ws, kernel_python=sys.executable)
+    >>> broken = os.path.join(tempfile.mkdtemp(), "problem1.ipynb")
+    >>> _ = open(broken, "w").write('{"cells": [')
+    >>> out = run_notebook("problem1", broken, StudentJob("s01", {"problem1": broken}), settings, None)
+    >>> out.notebook, [r.kind for r in out.reasons]
+    (None, ['invalid_notebook'])
+    >>> ws.close()
+    """
     from nbgrader import utils as nbutils
     from nbgrader.preprocessors import (
         CheckCellMetadata,
@@ -688,7 +879,7 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
                                                       "of output", name))
     not_run_reason = None
     if failure is not None:
-        where = _cell_label(nb, failure_at, numbering) if 0 <= (failure_at or -1) < len(nb.cells) else "start-up"
+        where = _cell_label(nb, cast(int, failure_at), numbering) if 0 <= (failure_at or -1) < len(nb.cells) else "start-up"
         if ex.flooded:
             reason = None
             not_run_reason = "the kernel was stopped for flooding its output before this test ran"
@@ -760,7 +951,35 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
 
 
 def grade_student(job: StudentJob, settings: RunSettings) -> StudentOutcome:
-    """Run every submitted notebook of one student (in a worker process)."""
+    """Run every submitted notebook of one student (in a worker process).
+
+    Parameters
+    ----------
+    job : StudentJob
+        The student's notebooks (None for one not submitted, which is skipped).
+    settings : RunSettings
+        The run's settings.
+
+    Returns
+    -------
+    StudentOutcome
+        One :class:`NotebookOutcome` per submitted notebook; an unexpected error becomes a
+        ``grader_error`` reason, never an exception.
+
+    Examples
+    --------
+    >>> import os, sys, tempfile
+    >>> from dlcourse.grading.sandbox import Isolation, Limits, Workspace
+    >>> ws = Workspace(Isolation(False, "example"), Limits(), sys.executable, protected=[])
+    >>> settings = RunSettings(assignment="ps1", db_url="sqlite://", config={}, cells={}, limits=Limits(),
+    ...                        workspace=ws, kernel_python=sys.executable)
+    >>> broken = os.path.join(tempfile.mkdtemp(), "problem1.ipynb")
+    >>> _ = open(broken, "w").write('{"cells": [')
+    >>> res = grade_student(StudentJob("s01", {"problem1": broken, "problem2": None}), settings)
+    >>> sorted(res.notebooks), res.notebooks["problem1"].reasons[0].kind
+    (['problem1'], 'invalid_notebook')
+    >>> ws.close()
+    """
     from .kernels import SandboxKernelManager, UnsandboxedKernelManager
 
     km_class = SandboxKernelManager if settings.sandboxed else UnsandboxedKernelManager

@@ -59,6 +59,17 @@ def export_rows(course_root: Path, assignment: str) -> list[dict[str, Any]]:
     ------
     ValueError
         If the assignment is not in the gradebook.
+
+    Examples
+    --------
+    A demo course (:mod:`.demo`) with one submission that no run has graded yet:
+
+    >>> import tempfile, pathlib
+    >>> from dlcourse.grading.demo import make_demo_course, student_notebook, submit
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = submit(root, "s01", student_notebook(make_demo_course(root)))
+    >>> [(r["student_id"], r["status"], r["score"]) for r in export_rows(root, "ps1")]
+    [('s01', 'not graded', None)]
     """
     from nbgrader.api import Gradebook, MissingEntry
     from nbgrader.coursedir import CourseDirectory
@@ -137,6 +148,16 @@ def export_csv(course_root: Path, assignment: str, dest: Path) -> Path:
     -------
     Path
         ``dest``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from dlcourse.grading.demo import make_demo_course, student_notebook, submit
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = submit(root, "s01", student_notebook(make_demo_course(root)))
+    >>> path = export_csv(root, "ps1", root / "grades.csv")
+    >>> path.read_text().splitlines()[1].split(",")[:6]
+    ['s01', '', '', '', 'ps1', 'not graded']
     """
     rows = export_rows(course_root, assignment)
     dest = Path(dest)

@@ -52,7 +52,7 @@ def _hidden_lines(source: str, markers: tuple[str, str] = DEFAULT_MARKERS) -> se
 
 
 def _cell_error_line(traceback: list[str]) -> int | None:
-    """The line of the test cell itself where the error surfaced (first cell frame)."""
+    """Return the line of the test cell itself where the error surfaced (first cell frame)."""
     text = _ANSI.sub("", "\n".join(traceback))
     m = _LINE.search(text)
     return int(m.group(1)) if m else None
@@ -60,7 +60,7 @@ def _cell_error_line(traceback: list[str]) -> int | None:
 
 def scrub_notebook(nb: nbformat.NotebookNode, status_lines: list[str] | None = None,
                    markers: tuple[str, str] = DEFAULT_MARKERS) -> nbformat.NotebookNode:
-    """A copy of an autograded notebook that is safe to give to the student.
+    r"""Return a copy of an autograded notebook that is safe to give to the student.
 
     Parameters
     ----------
@@ -76,6 +76,20 @@ def scrub_notebook(nb: nbformat.NotebookNode, status_lines: list[str] | None = N
     -------
     nbformat.NotebookNode
         A copy without hidden tests, their output or the tracebacks that would quote them.
+
+    Examples
+    --------
+    >>> from nbformat.v4 import new_code_cell, new_notebook, new_output
+    >>> test = new_code_cell("assert f(1) == 1\n### BEGIN HIDDEN TESTS\nassert f(2) == 4\n### END HIDDEN TESTS")
+    >>> test.outputs = [new_output("error", ename="AssertionError", evalue="", traceback=["line 3"])]
+    >>> safe = scrub_notebook(new_notebook(cells=[test]), ["status **failed**, score 0 of 1"])
+    >>> print(safe.cells[1].source)
+    assert f(1) == 1
+    # (hidden tests are not shown)
+    >>> safe.cells[1].outputs[0].traceback
+    ['AssertionError in a hidden test (details are not shown)']
+    >>> safe.cells[0].source
+    '**Autograder:** status **failed**, score 0 of 1'
     """
     nb = copy.deepcopy(nb)
     for cell in nb.cells:
@@ -129,7 +143,35 @@ def _status_lines(result) -> list[str]:
 
 def generate_feedback(course_root: str | os.PathLike, assignment: str, students: list[str] | None = None,
                       reveal_hidden: bool = False) -> dict[str, list[Path]]:
-    """Write ``feedback/<student>/<assignment>/<notebook>.html`` for graded students; returns the files."""
+    """Write ``feedback/<student>/<assignment>/<notebook>.html`` for graded students; return the files.
+
+    Parameters
+    ----------
+    course_root : str or os.PathLike
+        The nbgrader course folder.
+    assignment : str
+        The assignment name.
+    students : list of str, optional
+        Only these students (default: every student with an autograded submission).
+    reveal_hidden : bool, optional
+        Show hidden tests and their output (default: they are withheld, see :func:`scrub_notebook`).
+
+    Returns
+    -------
+    dict of str to list of Path
+        Student id -> the HTML files written.
+
+    Examples
+    --------
+    Nothing has been autograded in a fresh demo course (:mod:`.demo`), so nothing is written:
+
+    >>> import tempfile, pathlib
+    >>> from dlcourse.grading.demo import make_demo_course
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = make_demo_course(root)
+    >>> generate_feedback(root, "ps1")
+    {}
+    """
     from nbgrader.converters import GenerateFeedback
     from nbgrader.coursedir import CourseDirectory
     from traitlets.config import Config

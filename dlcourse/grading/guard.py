@@ -126,12 +126,18 @@ finally:
 
 
 def setup_cell() -> NotebookNode:
-    """The first cell the grader runs: remember the genuine checking functions.
+    """Return the first cell the grader runs: remember the genuine checking functions.
 
     Returns
     -------
     nbformat.NotebookNode
         A code cell marked ``dlcourse_guard_setup`` in its metadata.
+
+    Examples
+    --------
+    >>> cell = setup_cell()
+    >>> cell.cell_type, cell.metadata["dlcourse_guard_setup"]
+    ('code', True)
     """
     source = (_SETUP.replace("WATCH", repr(CHECKING_FUNCTIONS)).replace("NAMES", repr(CHECKING_BUILTINS))
               .replace("REGISTRY", repr(_REGISTRY)))
@@ -141,13 +147,19 @@ def setup_cell() -> NotebookNode:
 
 
 def guard_cell() -> tuple[NotebookNode, str]:
-    """A cell to run right before an autograded test: put back replaced checking functions.
+    """Return a cell to run right before an autograded test: put back replaced checking functions.
 
     Returns
     -------
     tuple
         ``(cell, marker)``: the cell fails with ``AssertionError("<marker> what, was, restored")``
         when it restored anything, and succeeds otherwise.
+
+    Examples
+    --------
+    >>> cell, marker = guard_cell()
+    >>> marker.startswith("dlcourse-guard-"), cell.metadata["dlcourse_guard"] == marker
+    (True, True)
     """
     marker = "dlcourse-guard-" + secrets.token_hex(8)
     cell = nbformat.v4.new_code_cell(_GUARD.replace("MARKER", repr(marker)).replace("REGISTRY", repr(_REGISTRY)))

@@ -1,5 +1,8 @@
-"""Kernel managers for grading: one sandboxed kernel per notebook, or (refused by default)
-an unsandboxed kernel under rlimits only."""
+"""Kernel managers for grading.
+
+One sandboxed kernel per notebook, or (refused by default) an unsandboxed kernel under
+rlimits only.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +28,21 @@ def _context() -> zmq.asyncio.Context:
 
 
 class SandboxKernelManager(AsyncKernelManager):
-    """Starts the ``dlcourse-sandbox`` kernelspec with IPC sockets in the kernel's own folder."""
+    """Starts the ``dlcourse-sandbox`` kernelspec with IPC sockets in the kernel's own folder.
+
+    Examples
+    --------
+    Building one starts nothing (a workspace without isolation, as with ``--no-sandbox``):
+
+    >>> import sys
+    >>> from dlcourse.grading.sandbox import Isolation, Limits, Workspace
+    >>> ws = Workspace(Isolation(False, "example"), Limits(), sys.executable, protected=[])
+    >>> km = SandboxKernelManager(ws.new_kernel(), sys.executable)
+    >>> km.transport, km.kernel_name, km.connection_file == km.sandbox.connection_file
+    ('ipc', 'dlcourse-sandbox', True)
+    >>> km.release()
+    >>> ws.close()
+    """
 
     def __init__(self, sandbox: KernelSandbox, kernel_python: str, **kwargs):
         ksm = KernelSpecManager(kernel_dirs=[os.path.dirname(sandbox.ws.kernel_dir)])
@@ -61,7 +78,19 @@ class SandboxKernelManager(AsyncKernelManager):
 
 
 class UnsandboxedKernelManager(AsyncKernelManager):
-    """``--no-sandbox``: the kernel runs as the grader, with rlimits (via ``prlimit``) only."""
+    """``--no-sandbox``: the kernel runs as the grader, with rlimits (via ``prlimit``) only.
+
+    Examples
+    --------
+    >>> import sys
+    >>> from dlcourse.grading.sandbox import Isolation, Limits, Workspace
+    >>> ws = Workspace(Isolation(False, "example"), Limits(), sys.executable, protected=[])
+    >>> km = UnsandboxedKernelManager(ws.new_kernel(), sys.executable)
+    >>> km.format_kernel_cmd()[-5:-1] == [sys.executable, "-m", "ipykernel_launcher", "-f"]
+    True
+    >>> km.release()
+    >>> ws.close()
+    """
 
     def __init__(self, sandbox: KernelSandbox, kernel_python: str, **kwargs):
         super().__init__(context=_context(), **kwargs)
@@ -71,6 +100,13 @@ class UnsandboxedKernelManager(AsyncKernelManager):
         self.final_report: dict | None = None
 
     def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        """Return the kernel's command line, under ``prlimit`` rlimits where it exists.
+
+        Parameters
+        ----------
+        extra_arguments : list of str, optional
+            More arguments for the kernel.
+        """
         cmd = [self.kernel_python, "-m", "ipykernel_launcher", "-f", self.connection_file]
         cmd += list(extra_arguments or [])
         lim = self.sandbox.ws.limits
@@ -93,6 +129,7 @@ class UnsandboxedKernelManager(AsyncKernelManager):
         self.release()
 
     def release(self) -> None:
+        """Record the sandbox's final report, clean the sandbox up and close the ZeroMQ context."""
         if self.final_report is None:
             self.final_report = self.sandbox.report()
             self.sandbox.cleanup()

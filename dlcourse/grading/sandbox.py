@@ -42,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -68,7 +69,13 @@ class SandboxUnavailable(RuntimeError):
 
 @dataclass
 class Limits:
-    """Resource limits for one sandboxed kernel (one notebook of one student)."""
+    """Resource limits for one sandboxed kernel (one notebook of one student).
+
+    Examples
+    --------
+    >>> Limits(memory_bytes=parse_size("1G"), processes=32).describe()[:36]
+    'memory 1 GiB, 32 processes, 1 CPU, 6'
+    """
 
     memory_bytes: int = 2 << 30  # cgroup memory limit (RLIMIT_AS fallback without cgroups)
     processes: int = 64  # cgroup pids.max (RLIMIT_NPROC fallback)
@@ -81,6 +88,7 @@ class Limits:
     output_bytes: int = 2 << 20  # all outputs of one notebook together (the grader enforces it)
 
     def describe(self) -> str:
+        """Describe the limits in words for people."""
         return (
             f"memory {human_size(self.memory_bytes)}, {self.processes} processes, {self.cpus:g} CPU, "
             f"{self.cpu_seconds} CPU-s per process, files up to {human_size(self.file_bytes)}, "
@@ -89,7 +97,7 @@ class Limits:
 
 
 def human_size(n: float) -> str:
-    """A byte count for people.
+    """Format a byte count for people.
 
     Parameters
     ----------
@@ -114,8 +122,20 @@ def human_size(n: float) -> str:
 
 
 def parse_size(text: str) -> int:
-    """``"2G"`` -> 2147483648; accepts K, M, G (binary) and plain bytes.
+    """Parse a size such as ``"2G"`` (2147483648); accepts K, M, G (binary) and plain bytes.
 
+    Parameters
+    ----------
+    text : str
+        A number with an optional K, M or G suffix (``KiB``, ``MB``... and lower case too).
+
+    Returns
+    -------
+    int
+        Bytes.
+
+    Examples
+    --------
     >>> parse_size("512M"), parse_size("2g"), parse_size("1000")
     (536870912, 2147483648, 1000)
     """
@@ -150,7 +170,16 @@ def _parse_kv(text: str) -> dict[str, int]:
 
 
 class Cgroups:
-    """A private cgroup subtree for one grading run, on cgroup v2 or v1."""
+    """A private cgroup subtree for one grading run, on cgroup v2 or v1.
+
+    Examples
+    --------
+    Made by :meth:`create` (root only); describing one reads nothing on cgroup v1:
+
+    >>> Cgroups(1, {"memory": Path("/sys/fs/cgroup/memory/dlcourse-run"),
+    ...             "pids": Path("/sys/fs/cgroup/pids/dlcourse-run")}).describe()
+    'cgroup v1 (memory, pids)'
+    """
 
     def __init__(self, version: int, bases: dict[str, Path]):
         self.version = version
@@ -158,17 +187,25 @@ class Cgroups:
 
     @property
     def controllers(self) -> list[str]:
+        """The controllers the kernel groups get (memory, pids, cpu where available)."""
         if self.version == 2:
             ctl = _read(self.bases["unified"] / "cgroup.subtree_control").split()
             return [c for c in ("memory", "pids", "cpu") if c in ctl]
         return sorted(self.bases)
 
     def describe(self) -> str:
+        """Describe the cgroup version and controllers in words."""
         return f"cgroup v{self.version} ({', '.join(self.controllers)})"
 
     @classmethod
     def create(cls, run_name: str) -> Cgroups | None:
-        """Make ``dlcourse-<run>`` cgroups we may put kernels in, or None if impossible."""
+        """Make ``dlcourse-<run>`` cgroups we may put kernels in, or None if impossible.
+
+        Parameters
+        ----------
+        run_name : str
+            The run's name; the cgroups are ``dlcourse-<run_name>``.
+        """
         if os.geteuid() != 0:
             return None
         mounts = [line.split() for line in _read("/proc/self/mounts").splitlines()]
@@ -215,6 +252,15 @@ class Cgroups:
         return None
 
     def new_kernel_group(self, name: str, limits: Limits) -> KernelCgroup:
+        """Create the cgroup of one kernel, with ``limits`` written into it.
+
+        Parameters
+        ----------
+        name : str
+            The kernel's name (a folder under each of the run's cgroups).
+        limits : Limits
+            The memory, process and CPU limits to write.
+        """
         paths = {ctrl: base / name for ctrl, base in self.bases.items()}
         for path in paths.values():
             path.mkdir()
@@ -239,6 +285,7 @@ class Cgroups:
         return KernelCgroup(self.version, paths)
 
     def remove(self) -> None:
+        """Remove the run's cgroups and every kernel group left in them."""
         for base in self.bases.values():
             if base.exists():
                 for child in base.iterdir():
@@ -249,15 +296,25 @@ class Cgroups:
 
 @dataclass
 class KernelCgroup:
+    """The cgroup of one kernel: its directory per controller.
+
+    Examples
+    --------
+    >>> KernelCgroup(2, {"unified": Path("/sys/fs/cgroup/dlcourse-run/k1")}).procs_files
+    ['/sys/fs/cgroup/dlcourse-run/k1/cgroup.procs']
+    """
+
     version: int
     paths: dict[str, Path]
 
     @property
     def procs_files(self) -> list[str]:
+        """The ``cgroup.procs`` files to add the kernel's process to."""
         return [str(p / "cgroup.procs") for p in self.paths.values()]
 
     def stats(self) -> dict[str, int]:
         """``oom_kills``, ``pids_limit_hits``, ``memory_peak`` (bytes, 0 if unknown)."""
+        pids: dict[str, int] | Path  # the pids.events counts (v2), the pids cgroup folder (v1)
         if self.version == 2:
             p = self.paths["unified"]
             mem = _parse_kv(_read(p / "memory.events"))
@@ -275,6 +332,7 @@ class KernelCgroup:
         }
 
     def kill_all(self) -> None:
+        """Kill every process in the group."""
         for path in self.paths.values():
             for pid in _read(path / "cgroup.procs").split():
                 with contextlib.suppress(OSError):
@@ -298,6 +356,7 @@ class KernelCgroup:
                 time.sleep(0.05)
 
     def remove(self) -> None:
+        """Kill every process in the group and remove its directories."""
         self.kill_all()
         for path in self.paths.values():
             self._rmdir(path)
@@ -307,7 +366,25 @@ class KernelCgroup:
 
 
 def ensure_user(name: str = DEFAULT_USER) -> tuple[int, int]:
-    """Return (uid, gid) of the sandbox user, creating a locked system user if needed."""
+    """Return (uid, gid) of the sandbox user, creating a locked system user if needed.
+
+    Parameters
+    ----------
+    name : str, optional
+        The user's name.
+
+    Raises
+    ------
+    SandboxUnavailable
+        If the user cannot be created (not root, no ``useradd``) or has uid or gid 0.
+
+    Examples
+    --------
+    >>> ensure_user("root")
+    Traceback (most recent call last):
+    ...
+    dlcourse.grading.sandbox.SandboxUnavailable: the sandbox user 'root' has uid or gid 0
+    """
     try:
         pw = pwd.getpwnam(name)
     except KeyError:
@@ -328,7 +405,19 @@ def ensure_user(name: str = DEFAULT_USER) -> tuple[int, int]:
 
 
 def python_paths(python: str) -> list[str]:
-    """Directories a kernel started with ``python`` needs to read (prefixes, sys.path, editable installs)."""
+    """Return the directories a kernel started with ``python`` needs to read (prefixes, sys.path, editable installs).
+
+    Parameters
+    ----------
+    python : str
+        The kernel's Python executable (asked in a subprocess, without ``PYTHON*`` variables).
+
+    Examples
+    --------
+    >>> import sys
+    >>> sys.prefix in python_paths(sys.executable)
+    True
+    """
     code = r"""
 import json, sys, os, glob
 paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
@@ -360,8 +449,35 @@ def _is_within(path: str, parent: str) -> bool:
     return path == parent or path.startswith(parent.rstrip("/") + "/")
 
 
-def read_only_paths(python: str, protected: list[str], extra: list[str] = ()) -> tuple[list[str], list[str]]:
-    """The allowlist of read-only paths and the warnings for paths left out because they hold protected data."""
+def read_only_paths(python: str, protected: list[str], extra: Sequence[str] = ()) -> tuple[list[str], list[str]]:
+    """Return the allowlist of read-only paths and the warnings for paths left out because they hold protected data.
+
+    Parameters
+    ----------
+    python : str
+        The kernel's Python executable (see :func:`python_paths`).
+    protected : list of str
+        Paths the kernel must not see (the course, the workspace); a path that holds one is left out.
+    extra : sequence of str, optional
+        More paths to make readable.
+
+    Returns
+    -------
+    tuple of (list of str, list of str)
+        The paths (none inside another) and the warnings.
+
+    Examples
+    --------
+    >>> import os, sys, tempfile
+    >>> tmp = tempfile.mkdtemp()
+    >>> course = os.path.join(tmp, "course")
+    >>> os.mkdir(course)
+    >>> kept, warnings = read_only_paths(sys.executable, [course], extra=[tmp])
+    >>> "/usr" in kept, os.path.realpath(tmp) in kept
+    (True, False)
+    >>> [w.endswith(os.path.realpath(tmp)) for w in warnings]
+    [True]
+    """
     wanted = [p for p in SYSTEM_READ_ONLY if os.path.isdir(p)]
     wanted += [p for p in TOP_LEVEL_LINKS if os.path.isdir(p) and not os.path.islink(p)]
     wanted += python_paths(python) + [os.path.realpath(p) for p in extra]
@@ -384,6 +500,30 @@ def read_only_paths(python: str, protected: list[str], extra: list[str] = ()) ->
 
 
 def mount_tmpfs(target: str, size: int, uid: int, gid: int) -> None:
+    """Mount a private tmpfs of ``size`` bytes on ``target``, owned by ``uid``:``gid``.
+
+    Parameters
+    ----------
+    target : str
+        An existing folder (needs root and a private mount namespace or the grader's workspace).
+    size : int
+        Bytes.
+    uid, gid : int
+        The owner of the tmpfs root.
+
+    Raises
+    ------
+    OSError
+        If the mount fails, with the reason.
+
+    Examples
+    --------
+    >>> try:
+    ...     mount_tmpfs("/nonexistent/dlcourse-example", 1 << 20, 1000, 1000)
+    ... except OSError as exc:
+    ...     print(exc.strerror.split(":")[0])
+    mount tmpfs on /nonexistent/dlcourse-example
+    """
     data = f"size={size},mode=0700,uid={uid},gid={gid}".encode()
     if _libc.mount(b"tmpfs", target.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, data) != 0:
         err = ctypes.get_errno()
@@ -391,12 +531,31 @@ def mount_tmpfs(target: str, size: int, uid: int, gid: int) -> None:
 
 
 def umount(target: str) -> None:
+    """Detach the mount at ``target`` (lazy unmount; errors are ignored).
+
+    Parameters
+    ----------
+    target : str
+        The mount point.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> umount(tempfile.mkdtemp())  # nothing is mounted there: nothing happens
+    """
     _libc.umount2(target.encode(), MNT_DETACH)
 
 
 @dataclass
 class Isolation:
-    """What this machine can do; ``available`` is False with ``reason`` when it cannot sandbox."""
+    """What this machine can do; ``available`` is False with ``reason`` when it cannot sandbox.
+
+    Examples
+    --------
+    >>> iso = Isolation(False, "the sandbox needs root")
+    >>> iso.available, iso.user == DEFAULT_USER
+    (False, True)
+    """
 
     available: bool
     reason: str = ""
@@ -409,8 +568,21 @@ class Isolation:
 
 
 def environment_problem(user: str = DEFAULT_USER) -> str | None:
-    """Why this machine cannot run the sandbox at all (not Linux, not root, no namespaces, no way
-    to create the sandbox user), or None. Used by the tests to skip only for these reasons."""
+    """Return why this machine cannot run the sandbox at all, or None.
+
+    The reasons: not Linux, not root, no namespaces, no way to create the sandbox user. Used by the tests to skip only for these reasons.
+
+    Parameters
+    ----------
+    user : str, optional
+        The sandbox user (only looked up; never created).
+
+    Examples
+    --------
+    >>> problem = environment_problem()
+    >>> problem is None or problem.startswith(("the sandbox needs", "no user", "this root process"))
+    True
+    """
     if not sys.platform.startswith("linux"):
         return f"the sandbox needs Linux namespaces; this is {sys.platform}"
     if os.geteuid() != 0:
@@ -443,6 +615,13 @@ def detect(user: str = DEFAULT_USER) -> Isolation:
     -------
     Isolation
         ``available`` False with the reason when it cannot.
+
+    Examples
+    --------
+    ``root`` is never a sandbox user (without root, the reason is that root is needed):
+
+    >>> detect(user="root").available
+    False
     """
     if not sys.platform.startswith("linux"):
         return Isolation(False, "the sandbox needs Linux namespaces; this is " + sys.platform)
@@ -463,10 +642,25 @@ def detect(user: str = DEFAULT_USER) -> Isolation:
 
 
 class Workspace:
-    """The grading run's private scratch area: a root-only folder with one subfolder per kernel."""
+    """The grading run's private scratch area: a root-only folder with one subfolder per kernel.
+
+    Examples
+    --------
+    Without isolation (``--no-sandbox``) a workspace is plain folders; this builds one and
+    a kernel's configuration, and starts nothing:
+
+    >>> import sys
+    >>> ws = Workspace(Isolation(False, "example"), Limits(), sys.executable, protected=[])
+    >>> kernel = ws.new_kernel()
+    >>> config = SandboxConfig.read(kernel.write_config([sys.executable, "-c", "pass"]))
+    >>> config.cwd == kernel.workdir, config.rlimits["NPROC"] == Limits().processes
+    (True, True)
+    >>> kernel.cleanup()
+    >>> ws.close()
+    """
 
     def __init__(self, isolation: Isolation, limits: Limits, python: str, protected: list[str],
-                 extra_read_only: list[str] = (), base: str | None = None, *, cgroups: bool = True):
+                 extra_read_only: Sequence[str] = (), base: str | None = None, *, cgroups: bool = True):
         self.isolation = isolation
         self.limits = limits
         self.python = python
@@ -510,7 +704,7 @@ class Workspace:
                 self._slots[slot] = ensure_user(f"{self.isolation.user}-{slot}")
 
     def identity(self, slot: int) -> tuple[int, int]:
-        """The (uid, gid) the kernels of worker ``slot`` run as.
+        """Return the (uid, gid) the kernels of worker ``slot`` run as.
 
         Parameters
         ----------
@@ -524,7 +718,7 @@ class Workspace:
         """
         return self._slots.get(slot, self._slots[0])
 
-    def new_kernel(self, files_from: list[tuple[str, str]] = (), slot: int = 0) -> KernelSandbox:
+    def new_kernel(self, files_from: Sequence[tuple[str, str]] = (), slot: int = 0) -> KernelSandbox:
         """Folders, cgroup and configuration for one kernel of worker ``slot``.
 
         Parameters
@@ -544,6 +738,7 @@ class Workspace:
         return KernelSandbox(self, name, files_from, slot)
 
     def close(self) -> None:
+        """Unmount the workspace's kernel folders, remove its cgroups and its files."""
         for entry in Path(self.root).glob("k*"):
             if entry.is_dir() and not entry.name.endswith(".root"):
                 umount(str(entry))
@@ -553,7 +748,27 @@ class Workspace:
 
 
 def write_kernelspec(path: str, python: str | None = None) -> str:
-    """Write the ``dlcourse-sandbox`` kernelspec (``kernel.json``) into ``path``."""
+    """Write the ``dlcourse-sandbox`` kernelspec (``kernel.json``) into ``path``.
+
+    Parameters
+    ----------
+    path : str
+        The kernelspec folder (created if needed).
+    python : str, optional
+        The Python that runs the sandbox launcher (default: this one).
+
+    Returns
+    -------
+    str
+        ``path``.
+
+    Examples
+    --------
+    >>> import json, os, tempfile
+    >>> spec = write_kernelspec(os.path.join(tempfile.mkdtemp(), "dlcourse-sandbox"), "/usr/bin/python3")
+    >>> json.load(open(os.path.join(spec, "kernel.json")))["argv"][:3]
+    ['/usr/bin/python3', '-I', '-S']
+    """
     os.makedirs(path, exist_ok=True)
     spec = {
         "argv": [python or sys.executable, "-I", "-S", str(INIT_SCRIPT), "{connection_file}"],
@@ -569,9 +784,22 @@ def write_kernelspec(path: str, python: str | None = None) -> str:
 
 
 class KernelSandbox:
-    """The folders, cgroup and configuration of one sandboxed kernel."""
+    """The folders, cgroup and configuration of one sandboxed kernel.
 
-    def __init__(self, ws: Workspace, name: str, files_from: list[tuple[str, str]], slot: int = 0):
+    Examples
+    --------
+    Made by :meth:`Workspace.new_kernel`; without isolation it is plain folders:
+
+    >>> import os, sys
+    >>> ws = Workspace(Isolation(False, "example"), Limits(), sys.executable, protected=[])
+    >>> kernel = ws.new_kernel()
+    >>> os.path.isdir(kernel.workdir), kernel.kernel_env()["HOME"] == kernel.workdir
+    (True, True)
+    >>> kernel.cleanup()
+    >>> ws.close()
+    """
+
+    def __init__(self, ws: Workspace, name: str, files_from: Sequence[tuple[str, str]], slot: int = 0):
         self.ws = ws
         iso = ws.isolation
         self.uid, self.gid = ws.identity(slot)
@@ -604,17 +832,21 @@ class KernelSandbox:
 
     @property
     def ipc_prefix(self) -> str:
+        """The prefix of the kernel's IPC sockets."""
         return os.path.join(self.rundir, "k")
 
     @property
     def connection_file(self) -> str:
+        """The path of the kernel's connection file."""
         return os.path.join(self.rundir, "kernel.json")
 
     @property
     def kernel_log(self) -> str:
+        """The path of the kernel's log file."""
         return os.path.join(self.rundir, "kernel.log")
 
     def kernel_env(self) -> dict[str, str]:
+        """Return the environment the kernel starts with (nothing inherited from the grader)."""
         bindir = os.path.dirname(self.ws.python)
         threads = str(max(1, int(self.ws.limits.cpus)))
         return {
@@ -667,7 +899,7 @@ class KernelSandbox:
         return cfg.write(self.config_path)
 
     def report(self) -> dict:
-        """What happened to the kernel: exit code or signal, limits hit, setup errors, log tail."""
+        """Describe what happened to the kernel: exit code or signal, limits hit, setup errors, log tail."""
         out: dict = {}
         with contextlib.suppress(OSError, ValueError):
             with open(self.report_path) as fh:
@@ -684,6 +916,7 @@ class KernelSandbox:
         return out
 
     def cleanup(self) -> None:
+        """Remove the kernel's cgroup, mounts and files."""
         if self.cgroup is not None:
             self.cgroup.remove()
         if self.mounted:
@@ -723,6 +956,13 @@ def preflight(ws: Workspace, secret_paths: list[str]) -> list[str]:
     """Start one sandbox and check, from inside, what it can and cannot do.
 
     Returns the verified facts as lines; raises :class:`SandboxUnavailable` if one fails.
+
+    Parameters
+    ----------
+    ws : Workspace
+        The run's workspace (with isolation available).
+    secret_paths : list of str
+        Paths the sandbox must not be able to read (the course's source, gradebook, submissions).
     """
     iso = ws.isolation
     canary = os.path.join(ws.root, "preflight-secret.txt")
@@ -780,4 +1020,16 @@ def preflight(ws: Workspace, secret_paths: list[str]) -> list[str]:
 
 
 def asdict_isolation(iso: Isolation) -> dict:
+    """Return ``iso`` as a plain dict (JSON-ready).
+
+    Parameters
+    ----------
+    iso : Isolation
+        What :func:`detect` found.
+
+    Examples
+    --------
+    >>> asdict_isolation(Isolation(False, "the sandbox needs root"))["reason"]
+    'the sandbox needs root'
+    """
     return asdict(iso)

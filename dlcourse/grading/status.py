@@ -71,17 +71,41 @@ NOTES = {
 
 @dataclass
 class Reason:
+    """One reason for a status, or a note, with the notebook it concerns.
+
+    Examples
+    --------
+    >>> Reason("timeout", "timeout in cell 4 after 30 s", "ps1").failure
+    True
+    >>> Reason("late", "submitted 60 s after the due date").failure
+    False
+    """
+
     kind: str
     message: str
     notebook: str = ""
 
     @property
     def failure(self) -> bool:
+        """Whether this reason makes the student ``failed``."""
         return self.kind in FAILURES
 
 
 @dataclass
 class StudentResult:
+    """One roster student's grading result: status, score and the reasons.
+
+    Examples
+    --------
+    >>> r = StudentResult("s1", "ps1", score=7.0, max_score=10.0)
+    >>> r.add("late", "submitted 60 s after the due date")
+    >>> r.finalize()
+    >>> r.status, r.has("late"), r.has("timeout")
+    ('late', True, False)
+    >>> StudentResult.from_dict(r.to_dict()) == r
+    True
+    """
+
     student: str
     assignment: str
     status: str = "graded"
@@ -96,6 +120,17 @@ class StudentResult:
     seconds: float = 0.0  # wall time spent grading this student
 
     def add(self, kind: str, message: str, notebook: str = "") -> None:
+        """Record a reason of a known ``kind`` (once; duplicates are dropped).
+
+        Parameters
+        ----------
+        kind : str
+            A key of ``FAILURES`` or ``NOTES``; any other raises ``ValueError``.
+        message : str
+            What happened, in words for the instructor.
+        notebook : str, optional
+            The notebook the reason concerns ("" for the whole submission).
+        """
         if kind not in FAILURES and kind not in NOTES:
             raise ValueError(f"unknown reason kind {kind!r}")
         reason = Reason(kind, message, notebook)
@@ -103,10 +138,23 @@ class StudentResult:
             self.reasons.append(reason)
 
     def has(self, kind: str) -> bool:
+        """Return whether a reason of this ``kind`` was recorded.
+
+        Parameters
+        ----------
+        kind : str
+            The reason's kind, e.g. ``"late"``.
+        """
         return any(r.kind == kind for r in self.reasons)
 
     def finalize(self, submitted: bool = True) -> None:
-        """Set ``status`` from what was recorded: missing > failed > late > graded."""
+        """Set ``status`` from what was recorded: missing > failed > late > graded.
+
+        Parameters
+        ----------
+        submitted : bool, optional
+            False when the student submitted nothing (status ``missing``).
+        """
         if not submitted:
             self.status = "missing"
         elif any(r.failure for r in self.reasons):
@@ -117,6 +165,7 @@ class StudentResult:
             self.status = "graded"
 
     def reason_text(self) -> str:
+        """Return the reasons as one line, each prefixed by its notebook."""
         out = []
         for r in self.reasons:
             prefix = f"{r.notebook}: " if r.notebook else ""
@@ -124,10 +173,18 @@ class StudentResult:
         return "; ".join(out)
 
     def to_dict(self) -> dict:
+        """Return the result as a plain dict (JSON-ready)."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> StudentResult:
+        """Build a result from :meth:`to_dict`'s output.
+
+        Parameters
+        ----------
+        data : dict
+            A dict as :meth:`to_dict` returns it (reasons as dicts); it is not changed.
+        """
         data = dict(data)
         data["reasons"] = [Reason(**r) for r in data.get("reasons", [])]
         return cls(**data)

@@ -41,6 +41,14 @@ TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
 
 @dataclass
 class Student:
+    """A roster student.
+
+    Examples
+    --------
+    >>> Student("s01", first_name="Ada", last_name="Lovelace").id
+    's01'
+    """
+
     id: str
     first_name: str = ""
     last_name: str = ""
@@ -59,11 +67,28 @@ _VALID_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$")
 
 
 def load_roster(path: str | os.PathLike) -> list[Student]:
-    """Read a roster CSV (see the module docstring); ids must be unique and path-safe.
+    r"""Read a roster CSV (see the module docstring); ids must be unique and path-safe.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The CSV file, with a header row.
+
+    Returns
+    -------
+    list of Student
+        The students in file order; a row without an id is skipped.
+
+    Raises
+    ------
+    ValueError
+        No id column, an id that is not usable as a folder name or appears twice, or no students.
+
+    Examples
+    --------
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "roster.csv"
-    >>> _ = p.write_text("id,first_name,last_name\\ns01,Ada,Lovelace\\ns02,Alan,Turing\\n")
+    >>> _ = p.write_text("id,first_name,last_name\ns01,Ada,Lovelace\ns02,Alan,Turing\n")
     >>> [s.id for s in load_roster(p)]
     ['s01', 's02']
     """
@@ -118,9 +143,21 @@ def _canon(name: str) -> str:
 def match_notebooks(files: list[str], expected: list[str]) -> tuple[dict[str, str], dict[str, str], list[str]]:
     """Match submitted notebook file names to the assignment's notebook names.
 
-    Returns ``(matched, renamed, extra)``: expected name -> file, expected name -> original
-    file name for inexact matches, and files that match nothing.
+    Parameters
+    ----------
+    files : list of str
+        The submitted notebook file names.
+    expected : list of str
+        The assignment's notebook names, without ``.ipynb``.
 
+    Returns
+    -------
+    tuple of (dict, dict, list)
+        ``(matched, renamed, extra)``: expected name -> file, expected name -> original
+        file name for inexact matches, and files that match nothing.
+
+    Examples
+    --------
     >>> match_notebooks(["Problem1 (1).ipynb", "scratch.ipynb"], ["problem1"])
     ({'problem1': 'Problem1 (1).ipynb'}, {'problem1': 'Problem1 (1).ipynb'}, ['scratch.ipynb'])
     """
@@ -153,7 +190,13 @@ def match_notebooks(files: list[str], expected: list[str]) -> tuple[dict[str, st
 
 @dataclass
 class Submission:
-    """What one student submitted for one assignment, as found on disk."""
+    """What one student submitted for one assignment, as found on disk.
+
+    Examples
+    --------
+    >>> Submission("s01", None, {"problem1": None}).submitted_anything
+    False
+    """
 
     student: str
     folder: Path | None
@@ -167,16 +210,57 @@ class Submission:
 
     @property
     def submitted_anything(self) -> bool:
+        """Whether any expected notebook was found."""
         return any(v is not None for v in self.notebooks.values())
 
 
 def parse_timestamp(text: str) -> dt.datetime:
+    r"""Parse a timestamp as nbgrader does (UTC).
+
+    Parameters
+    ----------
+    text : str
+        The time, e.g. the contents of a submission's ``timestamp.txt``.
+
+    Examples
+    --------
+    >>> parse_timestamp("2026-03-01 12:30:00.000000 UTC\n").isoformat()
+    '2026-03-01T12:30:00'
+    """
     from nbgrader.utils import parse_utc
 
     return parse_utc(text.strip())
 
 
 def scan_submission(folder: Path | None, student: str, expected: list[str], max_file_bytes: int) -> Submission:
+    r"""Find a student's expected notebooks in ``folder`` without following links or reading huge files.
+
+    Parameters
+    ----------
+    folder : Path or None
+        ``submitted/<student>/<assignment>``; None (or not a folder) gives an empty submission.
+    student : str
+        The student id.
+    expected : list of str
+        The assignment's notebook names, without ``.ipynb``.
+    max_file_bytes : int
+        Data files larger than this are skipped (and listed in ``skipped``).
+
+    Returns
+    -------
+    Submission
+        The notebooks found (None for a missing one), data files, skipped files and timestamp.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "Problem1 (1).ipynb").write_text("{}")
+    >>> _ = (folder / "data.csv").write_text("x\n1\n")
+    >>> sub = scan_submission(folder, "s01", ["problem1"], max_file_bytes=1000)
+    >>> sub.renamed, [rel for _, rel in sub.files]
+    ({'problem1': 'Problem1 (1).ipynb'}, ['data.csv'])
+    """
     sub = Submission(student, folder, {n: None for n in expected})
     if folder is None or not folder.is_dir() or folder.is_symlink():
         return sub
@@ -218,7 +302,37 @@ def scan_submission(folder: Path | None, student: str, expected: list[str], max_
 
 def find_submissions(submitted_dir: Path, assignment: str, roster: list[Student], expected: list[str],
                      max_file_bytes: int = 50 << 20) -> tuple[dict[str, Submission], list[str]]:
-    """Every roster student's submission (possibly empty) and the ids found that are not on the roster."""
+    """Return every roster student's submission (possibly empty) and the ids found that are not on the roster.
+
+    Parameters
+    ----------
+    submitted_dir : Path
+        nbgrader's ``submitted/`` folder (``<student>/<assignment>/...``).
+    assignment : str
+        The assignment name.
+    roster : list of Student
+        The students to look for.
+    expected : list of str
+        The assignment's notebook names, without ``.ipynb``.
+    max_file_bytes : int, optional
+        Data files larger than this are skipped.
+
+    Returns
+    -------
+    tuple of (dict, list)
+        Student id -> :class:`Submission`, and the ids with a submission that are not on the roster.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> for sid in ("s01", "s99"):
+    ...     (root / sid / "ps1").mkdir(parents=True)
+    ...     _ = (root / sid / "ps1" / "problem1.ipynb").write_text("{}")
+    >>> subs, strangers = find_submissions(root, "ps1", [Student("s01"), Student("s02")], ["problem1"])
+    >>> subs["s01"].submitted_anything, subs["s02"].submitted_anything, strangers
+    (True, False, ['s99'])
+    """
     subs = {}
     for s in roster:
         folder = submitted_dir / s.id / assignment
@@ -240,6 +354,14 @@ _MOODLE = re.compile(r"^(?P<name>.+?)_(?P<uid>\d+)_assignsubmission_[a-z]+_(?P<f
 
 @dataclass
 class ZipImport:
+    """What an LMS zip import wrote, and what it could not use.
+
+    Examples
+    --------
+    >>> ZipImport().unmatched
+    []
+    """
+
     imported: dict[str, list[str]] = field(default_factory=dict)  # student -> files written
     late: set[str] = field(default_factory=set)  # students the LMS marked late
     unmatched: list[str] = field(default_factory=list)  # "entry: why"
@@ -293,6 +415,40 @@ def import_zip(zip_path: str | os.PathLike, submitted_dir: Path, assignment: str
     copies are kept under their own names; the grader matches them again and reports it).
     ``timestamp.txt`` gets ``timestamp`` if given, else the newest entry time in the zip for
     that student (zip times have no time zone; they are read as the grader's local time).
+
+    Parameters
+    ----------
+    zip_path : str or os.PathLike
+        The LMS download.
+    submitted_dir : Path
+        nbgrader's ``submitted/`` folder.
+    assignment : str
+        The assignment name.
+    roster : list of Student
+        The students entries are matched to (by LMS id, name or student id).
+    expected : list of str
+        The assignment's notebook names, without ``.ipynb``.
+    timestamp : datetime.datetime, optional
+        The submission time (UTC) to record; default: the newest entry time per student.
+    max_entry_bytes, max_total_bytes, max_entries : int, optional
+        Limits: bigger entries are skipped; a bigger or longer zip is refused.
+
+    Returns
+    -------
+    ZipImport
+        The files written per student, late students, unmatched and replaced entries.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, zipfile
+    >>> tmp = pathlib.Path(tempfile.mkdtemp())
+    >>> with zipfile.ZipFile(tmp / "canvas.zip", "w") as zf:
+    ...     zf.writestr("lovelaceada_LATE_12345_678901_problem1.ipynb", "{}")
+    ...     zf.writestr("someone_99999_1_problem1.ipynb", "{}")
+    >>> roster = [Student("s01", first_name="Ada", last_name="Lovelace")]
+    >>> res = import_zip(tmp / "canvas.zip", tmp / "submitted", "ps1", roster, ["problem1"])
+    >>> res.imported, res.late, len(res.unmatched)
+    ({'s01': ['problem1.ipynb']}, {'s01'}, 1)
     """
     result = ZipImport()
     chosen: dict[tuple[str, str], zipfile.ZipInfo] = {}

@@ -1,5 +1,7 @@
-"""A grading worker: receives one :class:`~dlcourse.grading.executor.StudentJob` at a time
-over a socket and answers each with a :class:`~dlcourse.grading.executor.StudentOutcome`.
+"""A grading worker: one job at a time over a socket.
+
+It receives one :class:`~dlcourse.grading.executor.StudentJob` at a time and answers each
+with a :class:`~dlcourse.grading.executor.StudentOutcome`.
 
 The grader normally forks its workers after it has imported nbgrader, nbclient and
 jupyter_client itself, so a worker starts in milliseconds and shares those modules. Where
@@ -18,7 +20,28 @@ import traceback
 
 
 def serve(conn, settings=None) -> int:
-    """Answer jobs on ``conn`` until it sends None or closes; returns the exit status."""
+    """Answer jobs on ``conn`` until it sends None or closes; return the exit status.
+
+    Parameters
+    ----------
+    conn : multiprocessing.connection.Connection
+        The worker's end of the connection to the grader.
+    settings : RunSettings, optional
+        The run's settings (a forked worker has them); default: received first on ``conn``.
+
+    Examples
+    --------
+    A worker stops when it is sent None (it sets SIGINT and SIGTERM handling, put back here):
+
+    >>> import signal
+    >>> from multiprocessing import Pipe
+    >>> handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    >>> grader, worker = Pipe()
+    >>> grader.send(None)
+    >>> serve(worker)
+    0
+    >>> _ = signal.signal(signal.SIGINT, handlers[0]), signal.signal(signal.SIGTERM, handlers[1])
+    """
     from .executor import StudentOutcome, grade_student
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the main process decides when to stop
@@ -46,6 +69,24 @@ def serve(conn, settings=None) -> int:
 
 
 def main(argv: list[str]) -> int:
+    """Run a worker started as ``python -m dlcourse.grading.worker FD``; return its exit code.
+
+    Parameters
+    ----------
+    argv : list of str
+        ``[FD]``: the file descriptor of the connection to the grader (the worker closes it).
+
+    Examples
+    --------
+    >>> import os, signal
+    >>> from multiprocessing import Pipe
+    >>> handlers = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    >>> grader, worker = Pipe()
+    >>> grader.send(None)  # no settings: stop
+    >>> main([str(os.dup(worker.fileno()))])
+    0
+    >>> _ = signal.signal(signal.SIGINT, handlers[0]), signal.signal(signal.SIGTERM, handlers[1])
+    """
     from multiprocessing.connection import Connection
 
     conn = Connection(int(argv[0]))
