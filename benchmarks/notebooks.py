@@ -105,6 +105,12 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("CNN test accuracy PyTorch", "torch_acc", ".3f"),
         ("CNN test accuracy Keras", "keras_acc", ".3f"),
     ],
+    "module2/02b_modern_cnns.ipynb": [
+        ("20-layer CNN test accuracy plain/residual, PyTorch",
+         '[results[("PyTorch", False)][1], results[("PyTorch", True)][1]]', ".3f"),
+        ("20-layer CNN test accuracy plain/residual, Keras",
+         '[results[("Keras", False)][1], results[("Keras", True)][1]]', ".3f"),
+    ],
     "module2/03_rnn.ipynb": [
         ("spoken digits accuracy PyTorch/Keras", "[torch_digits_acc, keras_digits_acc]", ".3f"),
         ("forecast MSE Keras LSTM / naive", '[forecast_mse["Keras LSTM (#12)"], naive_best]', ".4f"),
