@@ -10,6 +10,7 @@ cd "$(dirname "$0")/.."
 .venv/bin/python -m pip install --quiet -r requirements/site.txt -c requirements/constraints.txt
 export PATH="$PWD/.venv/bin:$PATH"
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"   # see tests/conftest.py
+unset MPLBACKEND   # the kernels draw with the inline backend, as in JupyterLab (Agg would show no figure)
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"    # the kernels import this checkout's dlcourse
 
 # What is published, laid out as in the repository (the launch buttons rely on it). The

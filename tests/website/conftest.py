@@ -28,8 +28,8 @@ def site() -> Path:
     """The built website (``_build/html``), built now from this checkout."""
     if not (os.environ.get("DLCOURSE_SITE_REUSE") and (HTML / "index.html").exists()):
         env = dict(os.environ)
-        for var in [v for v in env if v.startswith("PYTEST_")]:
-            env.pop(var)  # the build's kernels are not test kernels
+        for var in [v for v in env if v.startswith("PYTEST_")] + ["MPLBACKEND"]:
+            env.pop(var, None)  # the build's kernels are not test kernels (tests/conftest.py sets Agg)
         env.setdefault("DLCOURSE_OFFLINE", "1")  # no model hub from the build machines
         done = subprocess.run(
             ["bash", str(ROOT / "scripts" / "build_site.sh")], cwd=ROOT, env=env,
