@@ -5,6 +5,7 @@
     dlcourse grade run ASSIGNMENT --course course/ --roster roster.csv [--zip canvas.zip]
     dlcourse grade feedback ASSIGNMENT --course course/ [--reveal-hidden]
     dlcourse grade export ASSIGNMENT --course course/ [--to grades.csv]
+    dlcourse grade report ASSIGNMENT --course course/ [--to folder/]   # HTML page + CSV for the instructor
     dlcourse grade check --course course/      # the sandbox self-test only
 
 Also runnable as ``python -m dlcourse.grading``.
@@ -103,6 +104,23 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "did not finish or never ran (submitted but ungraded students are 'not graded', score empty)")
     ex.set_defaults(func=_export)
 
+    rep = sub.add_parser("report", help="a one-page HTML report (and a CSV) on how the class did",
+                         description="Write report.html (self-contained: figures and CSS inline, no network) and "
+                         "report.csv (one row per graded cell) under COURSE/dlcourse_grading/ASSIGNMENT/: status "
+                         "counts (graded, late, failed, flagged, missing), the score distribution, the pass rate of "
+                         "every test cell, each graded cell's difficulty (share of points earned) and discrimination "
+                         "(correlation with the rest of the score; point-biserial for a right/wrong cell), the most "
+                         "frequent failure messages grouped, and the students who need a look (failed, flagged, "
+                         "late, not graded, low score). Reads the gradebook, so manual grades count.")
+    rep.add_argument("assignment")
+    _course(rep)
+    rep.add_argument("--to", type=Path, help="folder for report.html and report.csv (default: "
+                     "COURSE/dlcourse_grading/ASSIGNMENT/)")
+    rep.add_argument("--low-score", type=float, default=0.5, metavar="FRACTION",
+                     help="list graded students below this fraction of the maximum score (default 0.5)")
+    rep.add_argument("--top", type=int, default=10, help="groups of failure messages to show (default 10)")
+    rep.set_defaults(func=_report)
+
     chk = sub.add_parser("check", help="run the sandbox self-test and print what it verified")
     _course(chk)
     chk.add_argument("--sandbox-user", default="dlcourse-sandbox")
@@ -162,6 +180,15 @@ def _export(args: argparse.Namespace) -> int:
     dest = args.to or results_dir(args.course, args.assignment) / "grades.csv"
     path = export_csv(args.course, args.assignment, dest)
     print(f"grades: {path}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    """``dlcourse grade report``: write the page and the CSV, print where they are."""
+    from .report_page import write_report
+
+    page, table = write_report(args.course, args.assignment, dest=args.to, low_score=args.low_score, top=args.top)
+    print(f"report: {page}\nper-cell statistics: {table}")
     return 0
 
 
