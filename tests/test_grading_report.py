@@ -288,3 +288,16 @@ def test_report_reads_the_autograded_notebooks_it_says(reported_class):
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert errors, "alan's wrong square should have failed a test cell"
     assert Path(root / "dlcourse_grading" / "ps1" / "report.html").stat().st_size < 2_000_000
+
+
+def test_cli_help_describes_the_report(capsys):
+    from dlcourse.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["grade", "report", "--help"])
+    assert stop.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "report.html (self-contained" in text and "point-biserial" in text and "--low-score FRACTION" in text
+    with pytest.raises(SystemExit):
+        main(["grade", "--help"])
+    assert "a one-page HTML report" in capsys.readouterr().out
