@@ -106,6 +106,18 @@ def test_point_biserial_by_hand_and_against_scipy():
         assert s.difficulty == pytest.approx(scores[:, j].mean() / table.points[j])
 
 
+def test_partial_credit_items_as_in_the_knowledge_check():
+    # ex06_knowledge_check grades three questions per cell (0 to 3 points): difficulty is the share of
+    # the points earned, the pass rate the share with all three, discrimination Pearson's r with the rest
+    quiz = np.array([3, 2, 2, 1, 0, 3.0])
+    other = np.array([1, 1, 0, 1, 0, 1.0])
+    table = ClassTable([StudentRow(f"s{i}", "graded", 0.0, 4.0) for i in range(6)], ["quiz", "other"],
+                       np.array([3.0, 1.0]), np.column_stack([quiz, other]))
+    q = item_statistics(table)[0]
+    assert q.difficulty == pytest.approx(11 / 18) and q.pass_rate == pytest.approx(2 / 6)
+    assert q.discrimination == pytest.approx(stats.pearsonr(quiz, other).statistic, abs=1e-12)
+
+
 def test_discrimination_undefined_when_the_rest_has_no_spread_or_too_few_students():
     assert item_rest_correlation([1, 0, 1], [2, 2, 2]) == (
         pytest.approx(math.nan, nan_ok=True), "everyone scored the same on the rest of the assignment")
@@ -126,6 +138,8 @@ def test_a_cell_waiting_for_a_manual_grade_leaves_the_others_alone():
 def test_bad_tables_are_refused_with_what_is_wrong():
     with pytest.raises(ValueError, match="points has 1 values for 2 items"):
         ClassTable([StudentRow("a", "graded", 1.0, 1.0)], ["t1", "t2"], np.ones(1), np.zeros((1, 2)))
+    with pytest.raises(ValueError, match=r"scores has shape \(1, 3\), expected \(students, items\) = \(1, 2\)"):
+        ClassTable([StudentRow("a", "graded", 1.0, 1.0)], ["t1", "t2"], np.ones(2), np.zeros((1, 3)))
     with pytest.raises(ValueError, match="between 0 and 1"):
         needs_a_look([], low_score=50)
 
@@ -193,6 +207,16 @@ def test_page_is_self_contained_and_every_figure_has_alt_text():
     assert "4 graded, 1 late, 1 failed, 1 flagged, 1 missing, 1 not graded" in alts
     assert "undefined: everyone scored the same on this item" in page
     assert "<code>AssertionError: got &lt;n&gt;</code>" in page
+
+
+def test_a_class_nobody_has_submitted_to_renders_and_says_so():
+    rows = [StudentRow(s, "missing", 0.0, 2.0) for s in ("a", "b")]
+    page = render_report(ClassResults("ps1", ClassTable(rows, ["t1"], np.ones(1), np.full((2, 1), np.nan))))
+    parser = _Images()
+    parser.feed(page)
+    assert len(parser.images) == 3 and all(i["alt"] for i in parser.images)  # no item has a discrimination
+    assert "no student has been graded yet" in page and "No test cell failed" in page
+    assert "undefined: only 0 graded student(s)" in page
 
 
 def test_report_code_leaves_the_pyplot_backend_and_figures_alone():
@@ -264,7 +288,6 @@ def test_page_from_the_gradebook_groups_messages_and_lists_students(reported_cla
     parser = _Images()
     parser.feed(page)
     assert len(parser.images) == 4 and parser.external == [] and all(i["alt"] for i in parser.images)
-    assert "7 graded" not in page  # statuses: 5 graded (ada, alan, edsger, linus, guido, margaret - 1 late ...)
     assert "Bar chart of the status of 9 students: 6 graded, 1 late, 1 failed, 1 flagged, 1 missing" in page
     # linus's 21 and guido's 3 are one message; alan's and ken's failing visible line another
     assert "<code>ValueError: no square for &lt;n&gt;</code>" in page

@@ -109,9 +109,14 @@ class ClassTable:
     def __post_init__(self) -> None:
         """Check that the shapes agree (a clear error rather than a wrong statistic)."""
         self.points = np.asarray(self.points, dtype=float)
-        self.scores = np.asarray(self.scores, dtype=float).reshape(len(self.rows), len(self.items))
+        self.scores = np.asarray(self.scores, dtype=float)
         if self.points.shape != (len(self.items),):
             raise ValueError(f"points has {self.points.size} values for {len(self.items)} items")
+        if self.scores.size == 0:
+            self.scores = self.scores.reshape(len(self.rows), len(self.items))
+        if self.scores.shape != (len(self.rows), len(self.items)):
+            raise ValueError(f"scores has shape {self.scores.shape}, expected (students, items) = "
+                             f"({len(self.rows)}, {len(self.items)})")
         if self.autograded is None:
             self.autograded = [True] * len(self.items)
         if len(self.autograded) != len(self.items):
@@ -380,25 +385,23 @@ def needs_a_look(rows: Iterable[StudentRow], *, low_score: float = 0.5) -> list[
     """
     if not 0 <= low_score <= 1:
         raise ValueError(f"low_score is a fraction of the maximum score, between 0 and 1 (got {low_score})")
-    out = []
+    found = []
     for row in rows:
-        why = []
+        why: list[tuple[int, str]] = []  # (rank, text): the most urgent reason decides the order
         if row.flagged:
-            why.append("flagged: the notebook tampered with tests or checking functions")
+            why.append((0, "flagged: the notebook tampered with tests or checking functions"))
         if row.status == "failed":
-            why.append("failed" + (f": {row.reasons}" if row.reasons else ""))
+            why.append((1, "failed" + (f": {row.reasons}" if row.reasons else "")))
         if row.status == "not graded":
-            why.append("not graded" + (f": {row.reasons}" if row.reasons else ""))
+            why.append((2, "not graded" + (f": {row.reasons}" if row.reasons else "")))
         if row.status == "late":
-            why.append(f"late ({row.seconds_late / 3600:.1f} h)")
+            why.append((3, f"late ({row.seconds_late / 3600:.1f} h)"))
         fraction = row.fraction
         if row.status in GRADED_STATUSES and fraction is not None and fraction < low_score:
-            why.append(f"low score ({row.score:g} of {row.max_score:g})")
+            why.append((4, f"low score ({row.score:g} of {row.max_score:g})"))
         if why:
-            out.append((row, why))
-    rank = {"flagged": 0, "failed": 1, "not graded": 2, "late": 3, "low score": 4}
-    out.sort(key=lambda pair: (min(rank[w.split(":")[0].split(" (")[0]] for w in pair[1]), pair[0].student))
-    return out
+            found.append((why[0][0], row.student, row, [text for _, text in why]))
+    return [(row, texts) for _, _, row, texts in sorted(found, key=lambda f: f[:2])]
 
 
 __all__ = ["COUNTED", "GRADED_STATUSES", "TAMPER_KINDS", "ClassTable", "ItemStats", "MessageGroup", "StudentRow",

@@ -210,12 +210,12 @@ def read_class(course_root: str | os.PathLike, assignment: str) -> ClassResults:
 
 
 @dataclass
-class Figure:
+class ReportFigure:
     """A rendered figure: its title, PNG bytes and a text description (the img's alt text).
 
     Examples
     --------
-    >>> Figure("Scores", b"", "No graded students.").data_uri()
+    >>> ReportFigure("Scores", b"", "No graded students.").data_uri()
     'data:image/png;base64,'
     """
 
@@ -228,7 +228,7 @@ class Figure:
         return "data:image/png;base64," + base64.b64encode(self.png).decode("ascii")
 
 
-def _draw(title: str, alt: str, plot: Any, size: tuple[float, float] = (6.4, 3.6)) -> Figure:
+def _draw(title: str, alt: str, plot: Any, size: tuple[float, float] = (6.4, 3.6)) -> ReportFigure:
     """Draw with ``plot(ax)`` on an Agg canvas in the course style; return the PNG and alt text."""
     import matplotlib.style
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -246,10 +246,10 @@ def _draw(title: str, alt: str, plot: Any, size: tuple[float, float] = (6.4, 3.6
         fig.tight_layout()
         buf = io.BytesIO()
         fig.savefig(buf, format="png", metadata={"Title": title, "Description": alt})
-    return Figure(title, buf.getvalue(), alt)
+    return ReportFigure(title, buf.getvalue(), alt)
 
 
-def _status_figure(counts: dict[str, int]) -> Figure:
+def _status_figure(counts: dict[str, int]) -> ReportFigure:
     from ..plotting import PALETTE
 
     labels = list(COUNTED)
@@ -269,7 +269,7 @@ def _status_figure(counts: dict[str, int]) -> Figure:
     return _draw("Status of every student on the roster", alt, plot, (6.4, 3.0))
 
 
-def _score_figure(totals: list[float], max_score: float, low_score: float) -> Figure:
+def _score_figure(totals: list[float], max_score: float, low_score: float) -> ReportFigure:
     from ..plotting import PALETTE
 
     if totals:
@@ -295,7 +295,7 @@ def _score_figure(totals: list[float], max_score: float, low_score: float) -> Fi
     return _draw("Score distribution (graded students)", alt, plot)
 
 
-def _pass_rate_figure(stats: list[ItemStats]) -> Figure:
+def _pass_rate_figure(stats: list[ItemStats]) -> ReportFigure:
     from ..plotting import PALETTE
 
     shown = [s for s in stats if s.students]
@@ -325,7 +325,7 @@ def _pass_rate_figure(stats: list[ItemStats]) -> Figure:
     return _draw("Pass rate of every graded cell", alt, plot, (6.4, max(2.4, 0.9 + 0.35 * len(shown))))
 
 
-def _item_figure(stats: list[ItemStats]) -> Figure | None:
+def _item_figure(stats: list[ItemStats]) -> ReportFigure | None:
     from ..plotting import PALETTE
 
     shown = [s for s in stats if s.defined]
@@ -372,7 +372,7 @@ def _num(value: float, fmt: str = "{:.2f}") -> str:
     return "–" if value is None or (isinstance(value, float) and math.isnan(value)) else fmt.format(value)
 
 
-def _figure_html(fig: Figure) -> str:
+def _figure_html(fig: ReportFigure) -> str:
     return (f'<figure><img src="{fig.data_uri()}" alt="{_e(fig.alt)}" title="{_e(fig.title)}">'
             f"<figcaption>{_e(fig.alt)}</figcaption></figure>")
 
@@ -555,4 +555,4 @@ def write_report(course_root: str | os.PathLike, assignment: str, *, dest: str |
     return page, table
 
 
-__all__ = ["CSV_COLUMNS", "ClassResults", "Figure", "read_class", "render_report", "write_report"]
+__all__ = ["CSV_COLUMNS", "ClassResults", "ReportFigure", "read_class", "render_report", "write_report"]
