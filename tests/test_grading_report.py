@@ -292,6 +292,9 @@ def test_page_from_the_gradebook_groups_messages_and_lists_students(reported_cla
     # linus's 21 and guido's 3 are one message; alan's and ken's failing visible line another
     assert "<code>ValueError: no square for &lt;n&gt;</code>" in page
     assert "linus, guido" not in page and "guido, linus" in page
+    square_group = "<code>AssertionError at `assert square(&lt;n&gt;) == &lt;n&gt;`</code>"
+    assert square_group in page and "alan, ken" in page.split(square_group)[1].split("</tr>")[0]
+    assert "assert mean([10]) == 10" in page  # a hidden test's line: the page is for the instructor only
     look = page.split("Students who need a look")[1]
     assert look.index("ken") < look.index("grace") < look.index("margaret")
     assert "flagged" in look and "low score (2 of 5)" in look and "late (3.5 h)" in look

@@ -429,7 +429,8 @@ def render_report(results: ClassResults, *, low_score: float = 0.5, top: int = 1
              f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><style>{_CSS}</style></head>"
              f"<body><h1>{_e(title)}</h1>",
              f"<p class=\"muted\">{len(table.rows)} students, {len(graded)} graded (graded, late or failed), "
-             f"maximum score {max_score:g}; generated {when} by <code>dlcourse grade report</code>.</p>"]
+             f"maximum score {max_score:g}; generated {when} by <code>dlcourse grade report</code>. For "
+             "instructors only: failure messages quote test lines, hidden tests included.</p>"]
     if results.warning:
         parts.append(f'<p class="warning">Warning: {_e(results.warning)}. The numbers below are what the gradebook '
                      "holds now.</p>")
