@@ -12,6 +12,8 @@
 * students run in parallel, one sandbox per worker; only the main process writes the
   gradebook, through nbgrader's own ``SaveAutoGrades``, see :mod:`.batch`;
 * submissions come from nbgrader's ``submitted/`` or an LMS zip, see :mod:`.submissions`;
+* ``--shard K/N`` splits a large class over N machines sharing one PostgreSQL gradebook,
+  see :mod:`.shard`;
 * ``dlcourse grade feedback`` renders feedback without hidden tests (:mod:`.feedback`) and
   ``dlcourse grade export`` writes a CSV with the status column (:mod:`.export`);
 * ``dlcourse grade report`` writes one self-contained HTML page and a CSV on how the class
@@ -26,7 +28,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["GradeOptions", "Limits", "StudentResult", "export_csv", "generate_feedback", "grade_assignment",
+__all__ = ["GradeOptions", "Limits", "Shard", "StudentResult", "export_csv", "generate_feedback", "grade_assignment",
            "write_report"]
 
 if TYPE_CHECKING:  # type checkers and IDEs see the real names; at run time they load lazily
@@ -35,6 +37,7 @@ if TYPE_CHECKING:  # type checkers and IDEs see the real names; at run time they
     from .feedback import generate_feedback
     from .report_page import write_report
     from .sandbox import Limits
+    from .shard import Shard
     from .status import StudentResult
 
 
@@ -48,6 +51,10 @@ def __getattr__(name: str) -> Any:  # keep ``import dlcourse.grading`` light: nb
         from .sandbox import Limits
 
         return Limits
+    if name == "Shard":
+        from .shard import Shard
+
+        return Shard
     if name == "StudentResult":
         from .status import StudentResult
 

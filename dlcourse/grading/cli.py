@@ -64,6 +64,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                      "(UTC); default: each student's newest file time in the zip")
     run.add_argument("--student", action="append", dest="students", metavar="ID",
                      help="grade only this student (repeatable)")
+    run.add_argument("--shard", metavar="K/N", help="grade only part K of N of the roster (by a hash of the "
+                     "student id), for N machines sharing one PostgreSQL gradebook; see the README")
     run.add_argument("-j", "--jobs", type=int, default=0, help="parallel sandboxes (default: one per CPU, plus one)")
     run.add_argument("--timeout", type=int, help="seconds per cell (default: the course's Execute.timeout)")
     run.add_argument("--notebook-timeout", type=int, help="seconds per notebook in total (default: 20 x the "
@@ -140,6 +142,11 @@ def _run(args) -> int:
 
     limits = Limits(memory_bytes=parse_size(args.memory), processes=args.processes, cpus=args.cpus,
                     cpu_seconds=args.cpu_seconds, output_bytes=parse_size(args.output_limit))
+    shard = None
+    if args.shard:
+        from .shard import Shard
+
+        shard = Shard.parse(args.shard)
     when = None
     if args.zip_time:
         when = dt.datetime.fromisoformat(args.zip_time)
@@ -149,7 +156,7 @@ def _run(args) -> int:
         assignment=args.assignment, course_root=args.course, roster=args.roster, zip_path=args.zip_path,
         zip_timestamp=when, jobs=args.jobs, sandbox=not args.no_sandbox, sandbox_user=args.sandbox_user,
         limits=limits, cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout, students=args.students,
-        extra_read_only=args.allow_read, cgroups=not args.no_cgroups, progress=not args.no_progress,
+        shard=shard, extra_read_only=args.allow_read, cgroups=not args.no_cgroups, progress=not args.no_progress,
     )
     run = grade_assignment(opts)
     return 0 if run.results else 1
