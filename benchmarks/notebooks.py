@@ -173,7 +173,7 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("GPT-3: 6ND / reported compute", "c_6nd / C_REPORTED", ".4f"),
     ],
     "module4/02_interpretability.ipynb": [
-        ("IG completeness error, median of 8 digits, 2/32/256 steps", "[medians[0], medians[5], medians[-1]]", ".4f"),
+        ("IG completeness error, median of 8 digits, 2/32/256 steps", "[medians[0], medians[STEP_GRID.index(32)], medians[-1]]", ".4f"),
         ("ink-pixel rank correlation, fully random PyTorch net: gradient/SmoothGrad/IG",
          '[cascade["PyTorch"]["ink"][m][-1] for m in METHODS]', ".2f"),
         ("deletion area: IG / gradient / brightest first / random",
