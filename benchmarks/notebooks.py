@@ -179,6 +179,14 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("PyTorch GFLOP/s per CPU second, batch 1/512", '[speed["PyTorch"][1][0] / 1e9, achieved / 1e9]', ".2f"),
         ("GPT-3: 6ND / reported compute", "c_6nd / C_REPORTED", ".4f"),
     ],
+    "module4/02_interpretability.ipynb": [
+        ("IG completeness error, median of 8 digits, 2/32/256 steps", "[medians[0], medians[STEP_GRID.index(32)], medians[-1]]", ".4f"),
+        ("ink-pixel rank correlation, fully random PyTorch net: gradient/SmoothGrad/IG",
+         '[cascade["PyTorch"]["ink"][m][-1] for m in METHODS]', ".2f"),
+        ("deletion area: IG / gradient / brightest first / random",
+         '[auc["integrated gradients"], auc["gradient |dS/dx|"], auc["brightest first (no model)"], auc["random order"]]',
+         ".3f"),
+    ],
     "module4/03_fairness.ipynb": [
         ("Adult test accuracy PyTorch/Keras/log. regression", '[acc["PyTorch"], acc["Keras"], acc_baseline]', ".3f"),
         ("equalized-odds difference by sex, before/after thresholds (PyTorch)", 'mitigation["PyTorch"]["eo"]', ".3f"),
