@@ -970,7 +970,7 @@ def _failure_reason(run: _Execution, settings: RunSettings, label: Callable[[int
 
 def _score_tests(nb: NotebookNode, tests: set[int], replies: dict[int, dict], tampered: bool,
                  not_run_reason: str | None, label: Callable[[int], str]) -> list[Reason]:
-    """Make every test cell's outputs score from its reply, never from the absence of output (see below)."""
+    """Score every test cell from its reply, never from the absence of output (:func:`normalize_test_outputs`)."""
     from nbgrader import utils as nbutils
 
     reasons = []
