@@ -93,9 +93,10 @@ def test_an_interrupted_run_exports_graded_ungraded_and_missing_students(tmp_pat
     """Kill a run after its first student (Ctrl-C while the second is recorded)."""
     from dlcourse.cli import main
     from dlcourse.grading import batch
+    from dlcourse.grading.gradebook import Recorder
 
     roster = _class(tmp_path)
-    real_record = batch.Recorder.record
+    real_record = Recorder.record
     calls = []
 
     def record_then_stop(self, sub, outcome, result):
@@ -104,7 +105,7 @@ def test_an_interrupted_run_exports_graded_ungraded_and_missing_students(tmp_pat
             raise KeyboardInterrupt
         return real_record(self, sub, outcome, result)
 
-    monkeypatch.setattr(batch.Recorder, "record", record_then_stop)
+    monkeypatch.setattr(Recorder, "record", record_then_stop)
     before = set(Path("/tmp").glob("dlcg-*"))
     with pytest.raises(KeyboardInterrupt):
         batch.grade_assignment(batch.GradeOptions("ps1", tmp_path, roster=roster, sandbox=False, jobs=1,
@@ -128,7 +129,7 @@ def test_an_interrupted_run_exports_graded_ungraded_and_missing_students(tmp_pat
     assert (rows["barbara"]["status"], rows["barbara"]["score"]) == ("missing", "0")
 
     # a finished run afterwards: no warning, everyone graded, progress folded into results.json
-    monkeypatch.setattr(batch.Recorder, "record", real_record)
+    monkeypatch.setattr(Recorder, "record", real_record)
     run = batch.grade_assignment(batch.GradeOptions("ps1", tmp_path, roster=roster, sandbox=False, jobs=2,
                                                     cell_timeout=20, progress=False, quiet=True))
     assert {r.student: r.status for r in run.results} == {**{s: "graded" for s in ("ada", "alan", "grace",

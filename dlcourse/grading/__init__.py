@@ -10,7 +10,7 @@
   gradebook stay with the instructor, see :mod:`.sandbox`; without root it refuses (or,
   with ``--no-sandbox``, warns on screen and in every result);
 * students run in parallel, one sandbox per worker; only the main process writes the
-  gradebook, through nbgrader's own ``SaveAutoGrades``, see :mod:`.batch`;
+  gradebook, through nbgrader's own ``SaveAutoGrades``;
 * submissions come from nbgrader's ``submitted/`` or an LMS zip, see :mod:`.submissions`;
 * ``--shard K/N`` splits a large class over N machines sharing one PostgreSQL gradebook,
   see :mod:`.shard`;
@@ -22,6 +22,26 @@
   :mod:`.report`, the page in :mod:`.report_page`).
 
 The Python API mirrors the command: :func:`grade_assignment` with :class:`GradeOptions`.
+
+Where to find what, for ``dlcourse grade run``:
+
+* :mod:`.batch` -- the run's steps, in order: prepare, collect, verify the sandbox, build
+  jobs, run and record, write results (start reading at ``grade_assignment``);
+* :mod:`.gradebook` -- everything that reads or writes nbgrader's gradebook: the assignment's
+  cells, the roster, the workers' snapshot, and the :class:`~.gradebook.Recorder` that
+  writes grades through nbgrader's ``Autograde``;
+* :mod:`.pool` -- the worker processes: start, hand out students, replace a dead or
+  overrunning worker, stop; :mod:`.worker` is the worker's side;
+* :mod:`.executor` -- one student's notebooks in a worker: read, sanitize, execute in the
+  sandbox, score from the kernel's replies (``run_notebook``, one step per function), with
+  :mod:`.kernels` (the kernel managers) and :mod:`.guard` (the checking functions kept
+  genuine);
+* :mod:`.sandbox` -- the sandbox (users, namespaces, cgroups, rlimits, the self-test) and
+  :mod:`._sandbox_init`, the launcher that starts a kernel inside it;
+* :mod:`.course` -- the course's nbgrader configuration and the files a run writes
+  (``run.json``, progress, results); :mod:`.status` -- statuses and reasons;
+* :mod:`.cli` -- the ``dlcourse grade`` command; :mod:`.demo` -- a one-notebook demo course
+  the examples and tests use.
 """
 
 from __future__ import annotations

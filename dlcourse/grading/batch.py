@@ -1,19 +1,26 @@
 """Grade one assignment for a whole class: parallel sandboxed execution, serial gradebook writes.
 
-The pipeline (``dlcourse grade ASSIGNMENT``):
+:func:`grade_assignment` (``dlcourse grade run ASSIGNMENT``) takes the course lock and runs
+these steps, one function each, in order (``_grade_locked``):
 
-1. read the course's nbgrader configuration and gradebook, the roster, and either
-   ``submitted/`` or an LMS zip (imported into ``submitted/`` first);
-2. check the sandbox from the inside (a self-test that must fail to read course files,
-   reach the network or write outside its folder) or refuse, unless ``--no-sandbox``;
-3. hand students to ``jobs`` worker processes; each reads, sanitizes and executes the
-   student's notebooks, one sandboxed kernel per notebook (:mod:`.executor`);
-4. as each student finishes, the main process (the only gradebook writer) runs nbgrader's
-   ``Autograde`` on the executed notebooks with only ``SaveAutoGrades``,
-   ``AssignLatePenalties`` and ``CheckCellMetadata`` left to do, so scores, late penalties
-   and the ``autograded/`` folder are exactly nbgrader's;
-5. every roster student gets a status (graded, late, missing, failed) with reasons; results
-   go to ``dlcourse_grading/<assignment>/results.json`` and ``grades.csv`` in the course.
+1. ``_prepare``: read the course's nbgrader configuration, the assignment's cells and the
+   roster from the gradebook (:mod:`.gradebook`);
+2. ``_collect``: import an LMS zip into ``submitted/`` if there is one, then find every
+   roster student's submission (:mod:`.submissions`);
+3. ``_verify_isolation``: check the sandbox from the inside (a self-test that must fail to
+   read course files, reach the network or write outside its folder) or refuse, unless
+   ``--no-sandbox`` (:mod:`.sandbox`);
+4. ``_build_jobs``: a result for every student, a job for every student who submitted;
+5. ``_run_and_record``: hand the jobs to worker processes (:mod:`.pool`); each reads,
+   sanitizes and executes a student's notebooks, one sandboxed kernel per notebook
+   (:mod:`.executor`). As each student finishes, the main process (the only gradebook
+   writer) records the grades with :class:`~dlcourse.grading.gradebook.Recorder`: nbgrader's
+   ``Autograde`` with only ``SaveAutoGrades``, ``AssignLatePenalties`` and
+   ``CheckCellMetadata`` left to do, so scores, late penalties and the ``autograded/``
+   folder are exactly nbgrader's;
+6. ``_write_results``: every roster student gets a status (graded, late, missing, failed)
+   with reasons, in ``dlcourse_grading/<assignment>/results.json`` and ``grades.csv``
+   in the course (:mod:`.course` keeps these files and the state of the run).
 
 Why it is faster than ``nbgrader autograde`` on a small machine: students run in parallel,
 kernels are killed instead of shut down politely (nbgrader waits about a second per
@@ -24,18 +31,10 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import dataclasses
 import datetime as dt
 import json
-import logging
-import multiprocessing.connection
 import os
-import shutil
-import signal
-import socket
-import sqlite3
 import sys
-import threading
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -45,6 +44,7 @@ from typing import Any, TextIO
 from . import sandbox as sb
 from .course import (
     RESULTS_DIR,
+    GradingError,
     append_progress,
     clear_progress,
     hidden_test_markers,
@@ -53,13 +53,11 @@ from .course import (
     write_run_state,
 )
 from .executor import CellInfo, RunSettings, StudentJob, StudentOutcome
+from .gradebook import Recorder, load_students, read_assignment, save_students, snapshot_gradebook
+from .pool import default_jobs, run_jobs, start_workers, stop_workers
 from .shard import Shard
 from .status import Reason, StudentResult
-from .submissions import Student, Submission, find_submissions, import_zip, load_roster
-
-
-class GradingError(RuntimeError):
-    """A problem with the course or the command line (not with a student's work)."""
+from .submissions import Student, Submission, find_submissions, import_zip
 
 
 @dataclass
@@ -78,7 +76,7 @@ class GradeOptions:
     roster: Path | None = None
     zip_path: Path | None = None
     zip_timestamp: dt.datetime | None = None
-    jobs: int = 0  # 0: one per CPU, plus one (see default_jobs)
+    jobs: int = 0  # 0: one per CPU, plus one (see pool.default_jobs)
     sandbox: bool = True
     sandbox_user: str = sb.DEFAULT_USER
     limits: sb.Limits = field(default_factory=sb.Limits)
@@ -125,560 +123,7 @@ class GradingRun:
         return out
 
 
-# --------------------------------------------------------------------------- course
-
-
-class _Capture(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.WARNING)
-        self.lines: list[str] = []
-
-    def emit(self, record):
-        self.lines.append(f"{record.levelname}: {record.getMessage()}")
-
-
-def _gradebook(db_url: str, course_id: str):
-    from nbgrader.api import Gradebook
-
-    return Gradebook(db_url, course_id)
-
-
-def read_assignment(db_url: str, course_id: str, assignment: str) -> tuple[list[str], dict[str, dict[str, CellInfo]],
-                                                                          float]:
-    """Return the notebook names, their nbgrader cells, and the maximum score, from the gradebook.
-
-    Parameters
-    ----------
-    db_url : str
-        The gradebook's database URL.
-    course_id : str
-        nbgrader's course id.
-    assignment : str
-        The assignment name.
-
-    Returns
-    -------
-    tuple
-        ``(names, cells, max_score)``: sorted notebook names, notebook -> grade_id ->
-        :class:`~dlcourse.grading.executor.CellInfo`, and the assignment's points.
-
-    Raises
-    ------
-    GradingError
-        If the assignment is not in the gradebook or has no notebooks.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> from dlcourse.grading.demo import make_demo_course
-    >>> root = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = make_demo_course(root)
-    >>> db_url = f"sqlite:///{root / 'gradebook.db'}"
-    >>> names, cells, max_score = read_assignment(db_url, "demo", "ps1")
-    >>> names, sorted(cells["problem1"]), max_score
-    (['problem1'], ['intro', 'mean', 'square', 'test_mean', 'test_square'], 5.0)
-    """
-    from nbgrader.api import MissingEntry
-
-    with _gradebook(db_url, course_id) as gb:
-        try:
-            a = gb.find_assignment(assignment)
-        except MissingEntry:
-            raise GradingError(
-                f"assignment {assignment!r} is not in the gradebook; run `nbgrader generate_assignment {assignment}` "
-                "in the course folder first"
-            ) from None
-        names, cells = [], {}
-        for nb in a.notebooks:
-            names.append(nb.name)
-            info: dict[str, CellInfo] = {}
-            grade = {c.name: c for c in nb.grade_cells}
-            solution = {c.name for c in nb.solution_cells}
-            task = {c.name for c in nb.task_cells}
-            for sc in nb.source_cells:
-                info[sc.name] = CellInfo(
-                    grade_id=sc.name, cell_type=sc.cell_type, locked=bool(sc.locked), source=sc.source,
-                    grade=sc.name in grade, solution=sc.name in solution, task=sc.name in task,
-                    points=float(grade[sc.name].max_score) if sc.name in grade else 0.0,
-                )
-            cells[nb.name] = info
-        if not names:
-            raise GradingError(f"assignment {assignment!r} has no notebooks in the gradebook")
-        return sorted(names), cells, float(a.max_score)
-
-
-def _snapshot(db_url: str, dest: Path) -> str:
-    """Make a consistent copy of a sqlite gradebook for the workers to read; other databases are read in place."""
-    prefix = "sqlite:///"
-    if not db_url.startswith(prefix):
-        return db_url
-    src = sqlite3.connect(db_url[len(prefix):])
-    dst = sqlite3.connect(str(dest))
-    with dst:
-        src.backup(dst)
-    src.close()
-    dst.close()
-    return prefix + str(dest)
-
-
-# --------------------------------------------------------------------------- workers
-
-
-class _Worker:
-    """A grading worker process, spoken to over a socket pair (pickles).
-
-    Forked from this process when it has no other threads (instant: nbgrader and friends
-    are already imported); otherwise ``python -m dlcourse.grading.worker``.
-    """
-
-    def __init__(self, settings: RunSettings, slot: int = 0):
-        from multiprocessing.connection import Connection
-
-        settings = dataclasses.replace(settings, slot=slot)
-        self.slot = slot
-        parent, child = socket.socketpair()
-        self.proc = None
-        self.returncode: int | None = None
-        if sys.platform.startswith("linux") and threading.active_count() == 1:
-            pid = os.fork()
-            if pid == 0:  # the worker: never returns into the caller's code
-                code = 1
-                try:
-                    parent.close()
-                    from .worker import serve
-
-                    code = serve(Connection(child.detach()), settings)
-                finally:
-                    os._exit(code)
-            self.pid = pid
-            child.close()
-            self.conn = Connection(parent.detach())
-        else:
-            import subprocess
-
-            self.proc = subprocess.Popen([sys.executable, "-m", "dlcourse.grading.worker", str(child.fileno())],
-                                         pass_fds=[child.fileno()], stdin=subprocess.DEVNULL)
-            self.pid = self.proc.pid
-            child.close()
-            self.conn = Connection(parent.detach())
-            self.conn.send(settings)
-        self.job: StudentJob | None = None
-        self.deadline = 0.0
-        self.started = 0.0
-
-    def poll(self) -> int | None:
-        if self.returncode is None:
-            if self.proc is not None:
-                self.returncode = self.proc.poll()
-            else:
-                with contextlib.suppress(ChildProcessError):
-                    pid, status = os.waitpid(self.pid, os.WNOHANG)
-                    if pid:
-                        self.returncode = os.waitstatus_to_exitcode(status)
-        return self.returncode
-
-    def give(self, job: StudentJob, budget: float) -> None:
-        self.job = job
-        self.started = time.monotonic()
-        self.deadline = self.started + budget
-        self.conn.send(job)
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError, BrokenPipeError):
-            self.conn.send(None)
-
-    def stop(self, kill: bool = False, wait: float = 5.0) -> None:
-        if not kill:
-            self.close()
-            deadline = time.monotonic() + wait
-            while self.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.02)
-        if self.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.pid, signal.SIGKILL)
-            while self.poll() is None:
-                time.sleep(0.01)
-        self.conn.close()
-
-
-def default_jobs() -> int:
-    """Return the default number of workers: one per CPU, plus one.
-
-    A worker waits while its kernel starts and while the main process records grades, and
-    the extra one keeps the CPUs busy meanwhile.
-
-    Examples
-    --------
-    >>> default_jobs() >= 2
-    True
-    """
-    return (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1) + 1
-
-
-def start_workers(n: int, settings: RunSettings) -> list[_Worker]:
-    """Start ``n`` (at least one) grading workers, numbered as slots ``0 .. n-1``.
-
-    Parameters
-    ----------
-    n : int
-        How many workers.
-    settings : RunSettings
-        What every worker needs; each gets its own ``slot``.
-
-    Returns
-    -------
-    list of _Worker
-        The started workers.
-
-    Examples
-    --------
-    Two workers of a run without isolation, started and stopped with nothing to grade:
-
-    >>> import sys
-    >>> from dlcourse.grading.sandbox import Isolation, Limits, Workspace
-    >>> ws = Workspace(Isolation(False, "example"), Limits(), sys.executable, protected=[])
-    >>> settings = RunSettings(assignment="ps1", db_url="sqlite://", config={}, cells={}, limits=Limits(),
-    ...                        workspace=ws, kernel_python=sys.executable)
-    >>> workers = start_workers(2, settings)
-    >>> [w.slot for w in workers]
-    [0, 1]
-    >>> stop_workers(workers)
-    >>> ws.close()
-    """
-    if settings.workspace is not None:
-        settings.workspace.prepare_slots(max(1, n))
-    return [_Worker(settings, slot) for slot in range(max(1, n))]
-
-
-def run_jobs(jobs: list[StudentJob], settings: RunSettings, workers: list[_Worker], budget_for, on_done) -> None:
-    """Run ``jobs`` on ``workers``; call ``on_done(job, outcome, error)`` here, in completion order.
-
-    A worker that dies or overruns its budget is replaced; its student is retried once
-    on a fresh worker (unless it overran), then reported as failed. Stops the workers.
-
-    Parameters
-    ----------
-    jobs : list of StudentJob
-        The students to grade, in order.
-    settings : RunSettings
-        The run's settings (for replacement workers).
-    workers : list of _Worker
-        From :func:`start_workers`; replaced in place when one dies.
-    budget_for : callable
-        ``budget_for(job)``: the seconds a job may take before its worker is killed.
-    on_done : callable
-        ``on_done(job, outcome, error)``: ``outcome`` (a ``StudentOutcome``) or ``error`` (str) is None.
-
-    Examples
-    --------
-    >>> import sys
-    >>> from dlcourse.grading.sandbox import Isolation, Limits, Workspace
-    >>> ws = Workspace(Isolation(False, "example"), Limits(), sys.executable, protected=[])
-    >>> settings = RunSettings(assignment="ps1", db_url="sqlite://", config={}, cells={}, limits=Limits(),
-    ...                        workspace=ws, kernel_python=sys.executable)
-    >>> workers = start_workers(1, settings)
-    >>> run_jobs([], settings, workers, budget_for=lambda job: 60.0, on_done=print)
-    >>> [w.poll() for w in workers]  # stopped
-    [0]
-    >>> ws.close()
-    """
-    pending = list(jobs)
-    retried: set[str] = set()
-    try:
-        for w in workers:
-            if pending:
-                job = pending.pop(0)
-                w.give(job, budget_for(job))
-        while any(w.job is not None for w in workers):
-            busy = [w for w in workers if w.job is not None]
-            ready = multiprocessing.connection.wait([w.conn for w in busy], timeout=1.0)
-            now = time.monotonic()
-            for i, w in enumerate(list(workers)):
-                if w.job is None:
-                    continue
-                error = None
-                outcome = None
-                if w.conn in ready:
-                    try:
-                        outcome = w.conn.recv()
-                    except (EOFError, OSError):
-                        time.sleep(0.05)
-                        error = f"the grading worker process died (exit code {w.poll()})"
-                elif w.poll() is not None:
-                    error = f"the grading worker process died (exit code {w.returncode})"
-                elif now > w.deadline:
-                    error = f"grading this student took longer than {int(w.deadline - w.started)} s; stopped"
-                else:
-                    continue
-                job = w.job
-                w.job = None
-                report: tuple[StudentJob, StudentOutcome | None, str | None] | None = None
-                if error is not None:
-                    w.stop(kill=True)
-                    workers[i] = w = _Worker(settings, w.slot)
-                    if job.student not in retried and "longer than" not in error:
-                        retried.add(job.student)
-                        pending.insert(0, job)
-                    else:
-                        report = (job, None, error)
-                else:
-                    report = (job, outcome, None)
-                # hand out the next student first, so the worker runs while we record this one
-                if pending:
-                    nxt = pending.pop(0)
-                    w.give(nxt, budget_for(nxt))
-                else:
-                    w.close()  # nothing left for it: let it exit while the others finish
-                if report is not None:
-                    on_done(*report)
-    finally:
-        stop_workers(workers)
-
-
-def stop_workers(workers: list[_Worker]) -> None:
-    """Stop the workers: idle ones close their connection, busy ones are killed, within 5 seconds.
-
-    Parameters
-    ----------
-    workers : list of _Worker
-        From :func:`start_workers`.
-
-    Examples
-    --------
-    >>> import sys
-    >>> from dlcourse.grading.sandbox import Isolation, Limits, Workspace
-    >>> ws = Workspace(Isolation(False, "example"), Limits(), sys.executable, protected=[])
-    >>> settings = RunSettings(assignment="ps1", db_url="sqlite://", config={}, cells={}, limits=Limits(),
-    ...                        workspace=ws, kernel_python=sys.executable)
-    >>> workers = start_workers(1, settings)
-    >>> stop_workers(workers)
-    >>> [w.poll() for w in workers]
-    [0]
-    >>> ws.close()
-    """
-    for w in workers:
-        if w.job is None:
-            w.close()
-    deadline = time.monotonic() + 5
-    for w in workers:
-        w.stop(kill=w.job is not None, wait=max(0.1, deadline - time.monotonic()))
-
-
-# --------------------------------------------------------------------------- recording
-
-
-class Recorder:
-    """Writes grades into the gradebook (serially, in the main process) with nbgrader's Autograde.
-
-    Examples
-    --------
-    A student of the demo course (:mod:`.demo`) whose notebook could not run gets a zero,
-    recorded in the gradebook:
-
-    >>> import tempfile, pathlib
-    >>> from dlcourse.grading.demo import make_demo_course
-    >>> root = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = make_demo_course(root)
-    >>> db_url = f"sqlite:///{root / 'gradebook.db'}"
-    >>> from nbgrader.api import Gradebook
-    >>> from dlcourse.grading.course import load_course_config
-    >>> with Gradebook(db_url, "demo") as gb:
-    ...     _ = gb.update_or_create_student("s01")
-    >>> rec = Recorder(load_course_config(root), root, "ps1", root / "staging", db_url, "demo", ["problem1"], 5.0)
-    >>> result = StudentResult("s01", "ps1")
-    >>> with warnings.catch_warnings():  # as grade_assignment does: nbgrader's SQLAlchemy warnings
-    ...     warnings.simplefilter("ignore")
-    ...     rec.record(Submission("s01", None, {"problem1": None}), None, result)
-    >>> result.score, result.max_score
-    (0.0, 5.0)
-    >>> rec.remove_stale_submission("s01"), rec.remove_stale_submission("s01")
-    (True, False)
-    """
-
-    def __init__(self, config, coursedir_root: Path, assignment: str, staging: Path, db_url: str, course_id: str,
-                 notebooks: list[str], max_score: float):
-        self.config = config
-        self.root = coursedir_root
-        self.assignment = assignment
-        self.staging = staging
-        self.db_url = db_url
-        self.course_id = course_id
-        self.notebooks = notebooks
-        self.max_score = max_score
-
-    def _autograde(self, student: str) -> list[str]:
-        from nbgrader.converters import Autograde
-        from nbgrader.coursedir import CourseDirectory
-        from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, SaveAutoGrades
-        from traitlets.config import Config
-
-        c = Config(copy.deepcopy(self.config))
-        c.CourseDirectory.root = str(self.root)
-        c.CourseDirectory.submitted_directory = str(self.staging)
-        c.CourseDirectory.assignment_id = self.assignment
-        c.CourseDirectory.student_id = student
-        c.CourseDirectory.notebook_id = "*"
-        c.Autograde.sanitize_preprocessors = []
-        c.Autograde.autograde_preprocessors = [SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
-        c.Autograde.create_student = True
-        c.BaseConverter.force = True
-        capture = _Capture()
-        log = quiet_logger("autograde")
-        log.addHandler(capture)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # SQLAlchemy warnings from inside nbgrader's gradebook code
-                coursedir = CourseDirectory(config=c, log=log)
-                app = Autograde(coursedir=coursedir, config=c, log=log)
-                app.force = True
-                app.start()
-        except Exception as exc:
-            capture.lines.append(f"{type(exc).__name__}: {exc}")
-            return [line for line in capture.lines if line.startswith(("ERROR", "CRITICAL")) or ":" in line][-5:] \
-                or [str(exc)]
-        finally:
-            log.removeHandler(capture)
-        errors = [line for line in capture.lines if line.startswith(("ERROR", "CRITICAL"))]
-        return errors
-
-    def _zero_submission(self, student: str, timestamp) -> None:
-        """No notebook could run: record a submission whose grades are all 0 (never silently absent)."""
-        with _gradebook(self.db_url, self.course_id) as gb:
-            kw = {"timestamp": timestamp} if timestamp else {}
-            gb.update_or_create_submission(self.assignment, student, **kw)
-            for name in self.notebooks:
-                sub_nb = gb.find_submission_notebook(name, self.assignment, student)
-                for grade in sub_nb.grades:
-                    grade.auto_score = 0
-                    grade.needs_manual_grade = False
-            gb.db.commit()
-        autograded = Path(self.root) / "autograded" / student / self.assignment
-        shutil.rmtree(autograded, ignore_errors=True)
-
-    def record(self, sub: Submission, outcome: StudentOutcome | None, result: StudentResult) -> None:
-        """Record one student in the gradebook: autograde the executed notebooks (else a zero), read the score.
-
-        Parameters
-        ----------
-        sub : Submission
-            What the student submitted (data files and timestamp are staged with the notebooks).
-        outcome : StudentOutcome or None
-            The executed notebooks (None: nothing ran).
-        result : StudentResult
-            Gets the notebooks' reasons and the score.
-        """
-        folder = self.staging / sub.student / self.assignment
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
-        ran = 0
-        if outcome is not None:
-            for name, nbo in outcome.notebooks.items():
-                result.reasons.extend(nbo.reasons)
-                if nbo.notebook is not None:
-                    (folder / f"{name}.ipynb").write_text(nbo.notebook, encoding="utf-8")
-                    ran += 1
-        for src, rel in sub.files:
-            dest = folder / rel
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            with contextlib.suppress(OSError):
-                shutil.copyfile(src, dest, follow_symlinks=False)
-        if sub.timestamp is not None:
-            (folder / "timestamp.txt").write_text(sub.timestamp.strftime("%Y-%m-%d %H:%M:%S.%f UTC"))
-        if ran:
-            errors = self._autograde(sub.student)
-            if errors:
-                result.add("grader_error", "nbgrader could not record the grades: " + " | ".join(errors)[:400])
-                self._zero_submission(sub.student, sub.timestamp)
-        else:
-            self._zero_submission(sub.student, sub.timestamp)
-        shutil.rmtree(folder, ignore_errors=True)
-        self.read_scores(result)
-
-    def remove_stale_submission(self, student: str) -> bool:
-        """Remove a student's earlier submission from the gradebook; return whether there was one.
-
-        Parameters
-        ----------
-        student : str
-            The student id.
-        """
-        from nbgrader.api import MissingEntry
-
-        with _gradebook(self.db_url, self.course_id) as gb:
-            try:
-                gb.find_submission(self.assignment, student)
-            except MissingEntry:
-                return False
-            gb.remove_submission(self.assignment, student)
-        shutil.rmtree(Path(self.root) / "autograded" / student / self.assignment, ignore_errors=True)
-        return True
-
-    def read_scores(self, result: StudentResult) -> None:
-        """Fill ``result``'s score and maximum score from the gradebook.
-
-        Parameters
-        ----------
-        result : StudentResult
-            Changed in place (score 0 when the gradebook has no submission).
-        """
-        from nbgrader.api import MissingEntry
-
-        with _gradebook(self.db_url, self.course_id) as gb:
-            try:
-                s = gb.find_submission(self.assignment, result.student)
-            except MissingEntry:
-                result.score, result.max_score = 0.0, self.max_score
-                return
-            result.score = float(s.score)
-            result.max_score = float(s.max_score)
-            result.seconds_late = float(s.total_seconds_late)
-            if s.timestamp is not None:
-                result.submitted_at = s.timestamp.isoformat(sep=" ")
-            manual = [g.name for nb in s.notebooks for g in nb.grades if g.needs_manual_grade]
-            if result.seconds_late > 0:
-                result.add("late", f"submitted {_duration(result.seconds_late)} after the due date")
-            if manual:
-                result.add("needs_manual_grade", f"{len(manual)} cell(s) need manual grading: {', '.join(manual)}")
-
-
-def _duration(seconds: float) -> str:
-    s = int(round(seconds))
-    if s < 120:
-        return f"{s} s"
-    if s < 7200:
-        return f"{s // 60} min"
-    if s < 172800:
-        return f"{s / 3600:.1f} h"
-    return f"{s / 86400:.1f} days"
-
-
 # --------------------------------------------------------------------------- the command
-
-
-def _load_students(db_url: str, course_id: str, options: GradeOptions) -> list[Student]:
-    """Return the roster (from --roster, else the gradebook's students), checked; write nothing."""
-    if options.roster is not None:
-        roster = load_roster(options.roster)
-    else:
-        with _gradebook(db_url, course_id) as gb:
-            roster = [Student(s.id, s.first_name or "", s.last_name or "", s.email or "", s.lms_user_id or "")
-                      for s in gb.students]
-        if not roster:
-            raise GradingError("no roster: pass --roster FILE.csv (or add students to the gradebook with "
-                               "`nbgrader db student import`)")
-    if options.students:
-        unknown = sorted(set(options.students) - {s.id for s in roster})
-        if unknown:
-            raise GradingError(f"not on the roster: {', '.join(unknown)}")
-    return roster
-
-
-def _save_students(db_url: str, course_id: str, roster: list[Student]) -> None:
-    with _gradebook(db_url, course_id) as gb:
-        for s in roster:
-            kw = {k: v for k, v in (("first_name", s.first_name), ("last_name", s.last_name),
-                                    ("email", s.email), ("lms_user_id", s.lms_id)) if v}
-            gb.update_or_create_student(s.id, **kw)
 
 
 def grade_assignment(options: GradeOptions) -> GradingRun:
@@ -842,13 +287,13 @@ def _prepare(options: GradeOptions, root: Path) -> tuple[_Course, list[Student]]
                            "to a PostgreSQL URL in nbgrader_config.py (README: \"Grading a large class on several "
                            "machines\")")
     notebooks, cells, max_score = read_assignment(db_url, course_id, options.assignment)
-    roster = _load_students(db_url, course_id, options)
+    roster = load_students(db_url, course_id, roster=options.roster, students=options.students)
     if options.shard is not None:
         # each shard writes only its own students: no two machines insert the same row
         roster = [s for s in roster if options.shard.owns(s.id)]
     if options.roster is not None:
         # the roster is not a result, and an export after a refusal needs it to tell missing students
-        _save_students(db_url, course_id, roster)
+        save_students(db_url, course_id, roster)
     submitted = Path(coursedir.format_path(coursedir.submitted_directory, ".", ".")).resolve()
     return _Course(root, config, db_url, course_id, options.assignment, notebooks, cells, max_score, submitted), roster
 
@@ -937,7 +382,7 @@ def _run_and_record(options: GradeOptions, course: _Course, collected: _Collecte
     """Step 5: run the jobs on parallel workers; record each student in the gradebook as it finishes."""
     timeout = options.cell_timeout or int(course.config.get("Execute", {}).get("timeout", 30) or 30)
     nb_budget = options.notebook_timeout or max(300, 20 * timeout)
-    snap = _snapshot(course.db_url, Path(ws.root) / "gradebook-snapshot.db")
+    snap = snapshot_gradebook(course.db_url, Path(ws.root) / "gradebook-snapshot.db")
     staging = Path(ws.root) / "staging"
     staging.mkdir()
     os.chmod(staging, 0o700)

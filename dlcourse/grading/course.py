@@ -35,6 +35,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+
+class GradingError(RuntimeError):
+    """A problem with the course or the command line (not with a student's work)."""
+
+
 #: The folder, inside the course, that holds what ``dlcourse grade`` writes.
 RESULTS_DIR = "dlcourse_grading"
 LOCK_NAME = ".lock"

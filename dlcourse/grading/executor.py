@@ -1,9 +1,11 @@
 """Run one student's notebooks: check, sanitize with nbgrader, execute in the sandbox.
 
 This is the part of grading that runs in parallel (one worker process per CPU, one sandbox
-per kernel). It never writes the gradebook: it returns the executed notebooks and the
-reasons found, and the main process records grades serially with nbgrader's own
-``SaveAutoGrades`` (see :mod:`dlcourse.grading.batch`).
+per kernel, see :mod:`.pool`). It never writes the gradebook: it returns the executed
+notebooks and the reasons found, and the main process records grades serially with
+nbgrader's own ``SaveAutoGrades`` (see :class:`~dlcourse.grading.gradebook.Recorder`).
+
+:func:`run_notebook` grades one notebook, one step per function (its docstring lists them).
 
 What it adds to nbgrader's ``Execute``:
 
@@ -756,6 +758,13 @@ def _kernel_death(report: dict, limits, where: str) -> Reason:
 def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, km_classes) -> NotebookOutcome:
     """Read, sanitize, execute and post-process one notebook of one student.
 
+    The steps, each a function below: read the file (:func:`read_submitted_notebook`), put
+    the gradebook's metadata back (:func:`repair_metadata`), run nbgrader's sanitizers
+    (``_sanitize``), add the grader's cells (:func:`add_grader_cells`), execute in a sandboxed
+    kernel (``_execute``), turn what happened into reasons (``_execution_reasons``), score
+    the tests from the kernel's replies (``_score_tests``) and hand the outputs to nbgrader's
+    post-processing (``_finish_outputs``).
+
     Parameters
     ----------
     name : str
@@ -791,16 +800,6 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
     (None, ['invalid_notebook'])
     >>> ws.close()
     """
-    from nbgrader import utils as nbutils
-    from nbgrader.preprocessors import (
-        CheckCellMetadata,
-        ClearOutput,
-        DeduplicateIds,
-        IgnorePattern,
-        LimitOutput,
-        OverwriteCells,
-        OverwriteKernelspec,
-    )
     from traitlets.config import Config
 
     t0 = time.monotonic()
@@ -810,8 +809,7 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
     except NotebookRejected as exc:
         out.reasons.append(Reason(exc.kind, str(exc), name))
         return out
-    cells = settings.cells.get(name, {})
-    out.reasons += repair_metadata(nb, cells, name, settings.hidden_markers)
+    out.reasons += repair_metadata(nb, settings.cells.get(name, {}), name, settings.hidden_markers)
     cfg = Config(copy.deepcopy(settings.config))
     cfg.OverwriteCells.add_missing_cells = True
     resources = {
@@ -820,20 +818,68 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
         "metadata": {"path": "."},
     }
     try:
-        for cls in (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata):
-            nb, resources = cls(config=cfg)(nb, resources)
+        nb, resources = _sanitize(nb, resources, cfg)
     except Exception as exc:
         out.reasons.append(Reason("invalid_notebook", f"invalid nbgrader metadata: {type(exc).__name__}: "
                                                       f"{str(exc).splitlines()[0][:200] if str(exc) else ''}", name))
         return out
 
     added = add_grader_cells(nb)
-    numbering, grade_idx = added.numbering, added.tests
+    run = _execute(nb, resources, cfg, job, settings, km_classes, added.tests)
+    out.kernel = run.kernel
 
-    ws = settings.workspace
-    sandbox = ws.new_kernel(job.workdir_files, slot=settings.slot)
-    ex_cls = execute_class()
-    ex = ex_cls(config=cfg)
+    def label(idx: int) -> str:  # how reasons name a cell of the executed notebook (grader cells included)
+        return _cell_label(run.nb, idx, added.numbering)
+
+    happened, not_run_reason = _execution_reasons(run, settings, label)
+    # canaries and guards: did test code run as written, against genuine checking functions?
+    tampered, integrity = added.check(run.replies, label)
+    scoring = _score_tests(run.nb, added.tests, run.replies, bool(tampered), not_run_reason, label)
+    graded, finishing = _finish_outputs(run.nb, run.resources, cfg, added.grader_cells, run.truncated)
+    for reason in happened + integrity + scoring + finishing:
+        reason.notebook = name
+        out.reasons.append(reason)
+    out.notebook = nbformat.writes(graded)
+    out.seconds = time.monotonic() - t0
+    return out
+
+
+def _sanitize(nb: NotebookNode, resources: dict, cfg) -> tuple[NotebookNode, dict]:
+    """Run nbgrader's sanitizing preprocessors, as ``nbgrader autograde`` does before executing."""
+    from nbgrader.preprocessors import (
+        CheckCellMetadata,
+        ClearOutput,
+        DeduplicateIds,
+        OverwriteCells,
+        OverwriteKernelspec,
+    )
+
+    for cls in (ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata):
+        nb, resources = cls(config=cfg)(nb, resources)
+    return nb, resources
+
+
+@dataclass
+class _Execution:
+    """What executing one notebook left: the notebook, the kernel's replies and report, what went wrong."""
+
+    nb: NotebookNode  # the executed notebook (as far as it ran)
+    resources: dict
+    kernel: dict  # the kernel manager's final report (signal, exit code, OOM kills, ...)
+    replies: dict[int, dict]  # cell index -> {"status", "ename", "evalue"}
+    timeouts: list[int]  # cells that timed out
+    flooded: list[int]  # the cell whose output flood stopped the kernel
+    truncated: bool  # output was cut at the byte limit
+    failure: str | None = None  # the exception's class name when execution stopped early
+    failure_at: int | None = None  # the cell running then (-1: none had started)
+    failure_detail: str = ""  # its message, for failures other than a dead kernel or a timeout
+
+
+def _execute(nb: NotebookNode, resources: dict, cfg, job: StudentJob, settings: RunSettings, km_classes,
+             tests: set[int]) -> _Execution:
+    """Execute the notebook in a fresh sandboxed kernel with the grader's Execute; always release the kernel."""
+    sandbox = settings.workspace.new_kernel(job.workdir_files, slot=settings.slot)
+    ex = execute_class()(config=cfg)
     ex.timeout = settings.cell_timeout
     ex.startup_timeout = settings.startup_timeout
     ex.shutdown_kernel = "immediate"
@@ -842,9 +888,11 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
     ex.iopub_timeout = 5
     ex.raise_on_iopub_timeout = True
     ex.interrupt_on_timeout = True
-    ex.setup(sandbox, settings, km_classes, grade_idx)
-    failure_at: int | None = None
+    ex.setup(sandbox, settings, km_classes, tests)
     failure: str | None = None
+    failure_at: int | None = None
+    failure_detail = ""
+    kernel: dict = {}
     try:
         nb, resources = ex(nb, resources)
     except Exception as exc:
@@ -852,102 +900,111 @@ def run_notebook(name: str, path: str, job: StudentJob, settings: RunSettings, k
         failure = type(exc).__name__
         if failure not in ("DeadKernelError", "CellTimeoutError"):
             failure_detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()[:300]
-        else:
-            failure_detail = ""
     finally:
         km = ex.km_used
         if km is not None:
             with contextlib.suppress(Exception):
                 km.release()
-            out.kernel = dict(km.final_report or {})
+            kernel = dict(km.final_report or {})
         else:
             sandbox.cleanup()
-    nb = ex.nb if ex.nb is not None else nb
-    report = out.kernel
-    limits = settings.limits
+    return _Execution(ex.nb if ex.nb is not None else nb, resources, kernel, ex.replies, ex.timeouts, ex.flooded,
+                      ex.truncated, failure, failure_at, failure_detail)
 
-    # ---- what happened
-    for idx in ex.timeouts:
-        where = _cell_label(nb, idx, numbering)
-        out.reasons.append(Reason("timeout", f"timeout in {where} after {settings.cell_timeout} s", name))
-    for idx in ex.flooded:
-        where = _cell_label(nb, idx, numbering)
-        out.reasons.append(Reason("output_flood", f"{where} printed more than {human_size(20 * limits.output_bytes)}; "
-                                                  "the kernel was stopped", name))
-    if ex.truncated:
-        out.reasons.append(Reason("output_truncated", f"output truncated: more than {human_size(limits.output_bytes)} "
-                                                      "of output", name))
+
+def _execution_reasons(run: _Execution, settings: RunSettings, label: Callable[[int], str]
+                       ) -> tuple[list[Reason], str | None]:
+    """Say what happened while the notebook ran (timeouts, floods, a dead kernel, limits reached).
+
+    Returns the reasons and, when execution stopped early, why the tests after that point did not run.
+    """
+    reasons: list[Reason] = []
+    limits, report = settings.limits, run.kernel
+    for idx in run.timeouts:
+        reasons.append(Reason("timeout", f"timeout in {label(idx)} after {settings.cell_timeout} s"))
+    for idx in run.flooded:
+        reasons.append(Reason("output_flood", f"{label(idx)} printed more than {human_size(20 * limits.output_bytes)}; "
+                                              "the kernel was stopped"))
+    if run.truncated:
+        reasons.append(Reason("output_truncated", f"output truncated: more than {human_size(limits.output_bytes)} "
+                                                  "of output"))
     not_run_reason = None
-    if failure is not None:
-        where = _cell_label(nb, cast(int, failure_at), numbering) if 0 <= (failure_at or -1) < len(nb.cells) else "start-up"
-        if ex.flooded:
-            reason = None
-            not_run_reason = "the kernel was stopped for flooding its output before this test ran"
-        elif failure == "DeadKernelError" or (report.get("signal") is not None or "exit_code" in report):
-            reason = _kernel_death(report, limits, where)
-            not_run_reason = "the kernel died before this test ran"
-        elif failure == "CellTimeoutError":
-            if failure_at not in ex.timeouts:
-                out.reasons.append(Reason("timeout", f"timeout in {where} after {settings.cell_timeout} s", name))
-            reason = Reason("timeout", f"the kernel did not respond after the timeout in {where}; it was stopped")
-            not_run_reason = "the kernel was stopped after a timeout before this test ran"
-        elif failure_at in (-1, None) or not ex.replies:
-            detail = report.get("setup_error") or failure_detail or failure
-            reason = Reason("kernel_start", f"the sandboxed kernel did not start: {detail}")
-            not_run_reason = "the kernel did not start"
-        else:
-            reason = Reason("grader_error", f"execution stopped in {where}: {failure_detail}")
-            not_run_reason = "execution stopped before this test ran"
+    if run.failure is not None:
+        reason, not_run_reason = _failure_reason(run, settings, label, reasons)
         if reason is not None:
-            reason.notebook = name
-            out.reasons.append(reason)
+            reasons.append(reason)
     if report.get("pids_limit_hits", 0) > 0:
-        out.reasons.append(Reason("process_limit", f"reached the limit of {limits.processes} processes "
-                                                   f"({report['pids_limit_hits']} refused forks)", name))
-    for idx in range(len(nb.cells)):
-        cell = nb.cells[idx]
+        reasons.append(Reason("process_limit", f"reached the limit of {limits.processes} processes "
+                                               f"({report['pids_limit_hits']} refused forks)"))
+    for idx, cell in enumerate(run.nb.cells):
         if cell.cell_type == "code" and any(o.get("output_type") == "error" and o.get("ename") == "MemoryError"
                                             for o in cell.get("outputs", [])):
-            if not any(r.kind == "memory_limit" for r in out.reasons):
-                out.reasons.append(Reason("memory_limit", f"MemoryError in {_cell_label(nb, idx, numbering)}",
-                                          name))
+            if not any(r.kind == "memory_limit" for r in reasons):
+                reasons.append(Reason("memory_limit", f"MemoryError in {label(idx)}"))
+    return reasons, not_run_reason
 
-    # ---- canaries and guards: did test code run as written, against genuine checking functions?
-    tampered, integrity = added.check(ex.replies, lambda idx: _cell_label(nb, idx, numbering))
-    for reason in integrity:
-        reason.notebook = name
-        out.reasons.append(reason)
 
-    # ---- score from replies, never from the absence of output
-    for idx in sorted(grade_idx):
+def _failure_reason(run: _Execution, settings: RunSettings, label: Callable[[int], str], reasons: list[Reason]
+                    ) -> tuple[Reason | None, str]:
+    """Explain why execution stopped early; return the reason (None: already given) and why tests did not run.
+
+    A timeout that the Execute did not record itself is appended to ``reasons`` first.
+    """
+    report, failure_at = run.kernel, run.failure_at
+    where = label(cast(int, failure_at)) if 0 <= (failure_at or -1) < len(run.nb.cells) else "start-up"
+    if run.flooded:
+        return None, "the kernel was stopped for flooding its output before this test ran"
+    if run.failure == "DeadKernelError" or (report.get("signal") is not None or "exit_code" in report):
+        return _kernel_death(report, settings.limits, where), "the kernel died before this test ran"
+    if run.failure == "CellTimeoutError":
+        if failure_at not in run.timeouts:
+            reasons.append(Reason("timeout", f"timeout in {where} after {settings.cell_timeout} s"))
+        return (Reason("timeout", f"the kernel did not respond after the timeout in {where}; it was stopped"),
+                "the kernel was stopped after a timeout before this test ran")
+    if failure_at in (-1, None) or not run.replies:
+        detail = report.get("setup_error") or run.failure_detail or run.failure
+        return Reason("kernel_start", f"the sandboxed kernel did not start: {detail}"), "the kernel did not start"
+    return (Reason("grader_error", f"execution stopped in {where}: {run.failure_detail}"),
+            "execution stopped before this test ran")
+
+
+def _score_tests(nb: NotebookNode, tests: set[int], replies: dict[int, dict], tampered: bool,
+                 not_run_reason: str | None, label: Callable[[int], str]) -> list[Reason]:
+    """Score every test cell from its reply, never from the absence of output (:func:`normalize_test_outputs`)."""
+    from nbgrader import utils as nbutils
+
+    reasons = []
+    for idx in sorted(tests):
         cell = nb.cells[idx]
-        normalize_test_outputs(cell, ex.replies.get(idx), bool(tampered), not_run_reason)
+        normalize_test_outputs(cell, replies.get(idx), tampered, not_run_reason)
         try:
             nbutils.determine_grade(cell)
         except Exception as exc:
             cell.outputs = [_error_output("InvalidPartialCredit", str(exc)[:300])]
-            out.reasons.append(Reason("grader_error", f"{_cell_label(nb, idx, numbering)}: partial credit "
-                                                      f"is not a valid score ({exc})", name))
+            reasons.append(Reason("grader_error", f"{label(idx)}: partial credit is not a valid score ({exc})"))
+    return reasons
 
-    # ---- drop canaries, then nbgrader's own output post-processing
-    nb.cells = [c for i, c in enumerate(nb.cells) if i not in added.grader_cells]
+
+def _finish_outputs(nb: NotebookNode, resources: dict, cfg, grader_cells: set[int], truncated: bool
+                    ) -> tuple[NotebookNode, list[Reason]]:
+    """Drop the grader's cells, then run nbgrader's own output post-processing (IgnorePattern, LimitOutput)."""
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
+    from nbgrader.preprocessors import IgnorePattern, LimitOutput
+
+    reasons = []
+    nb.cells = [c for i, c in enumerate(nb.cells) if i not in grader_cells]
     nb.metadata.pop("widgets", None)
     before = json.dumps([c.get("outputs", []) for c in nb.cells])
     try:
         for cls in (IgnorePattern, LimitOutput):
             nb, resources = cls(config=cfg)(nb, resources)
-        from nbconvert.preprocessors import ClearMetadataPreprocessor
-
         nb, resources = ClearMetadataPreprocessor(config=cfg)(nb, resources)
     except Exception as exc:  # pragma: no cover - configuration problems
-        out.reasons.append(Reason("grader_error", f"output post-processing failed: {exc}", name))
+        reasons.append(Reason("grader_error", f"output post-processing failed: {exc}"))
     if "Output truncated" in json.dumps([c.get("outputs", []) for c in nb.cells]) and \
-            "Output truncated" not in before and not ex.truncated:
-        out.reasons.append(Reason("output_truncated", "output truncated: more lines than nbgrader's LimitOutput "
-                                                      "keeps", name))
-    out.notebook = nbformat.writes(nb)
-    out.seconds = time.monotonic() - t0
-    return out
+            "Output truncated" not in before and not truncated:
+        reasons.append(Reason("output_truncated", "output truncated: more lines than nbgrader's LimitOutput keeps"))
+    return nb, reasons
 
 
 def grade_student(job: StudentJob, settings: RunSettings) -> StudentOutcome:

@@ -1,4 +1,4 @@
-"""A grading worker: one job at a time over a socket.
+"""A grading worker: one job at a time over a socket (the grader's side is :mod:`.pool`).
 
 It receives one :class:`~dlcourse.grading.executor.StudentJob` at a time and answers each
 with a :class:`~dlcourse.grading.executor.StudentOutcome`.
