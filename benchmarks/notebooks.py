@@ -194,6 +194,17 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("spoken digits, per-speaker accuracy gap PyTorch/Keras",
          "[float(a.max() - a.min()) for a in per_speaker.values()]", ".2f"),
     ],
+    "module4/05_transparency.ipynb": [
+        ("Adult test accuracy PyTorch/Keras", '[acc["PyTorch"], acc["Keras"]]', ".3f"),
+        ("TPR women/men (PyTorch)", '[by_sex["PyTorch"]["Female"]["TPR"][0], by_sex["PyTorch"]["Male"]["TPR"][0]]', ".3f"),
+        ("Adult rows with missing values / exact repeats", "[any_missing, duplicates]", ",d"),
+    ],
+    "module4/07_future.ipynb": [
+        ("power-law exponent alpha / its standard error", "[alpha_fit, alpha_err]", ".3f"),
+        ("held-out loss, 3.7k / 166k parameters", "[L[0], L[-1]]", ".3f"),
+        ("width-64 held-out loss PyTorch/Keras", "[torch_loss, keras_loss]", ".3f"),
+        ("20 tokens per parameter at Gopher's budget: N (billions) / D (trillions)", "[n_opt / 1e9, d_opt / 1e12]", ".2f"),
+    ],
     "module3/06_environment.ipynb": [
         ("CO2 MASE, h=1-24: trend+season / best network / seasonal naive",
          '[mase["trend + season"], mase[best_net], mase["seasonal naive"]]', ".2f"),
