@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the course website into _build/html: every lesson executed with the course
-# environment (executions are cached in _build/.jupyter_cache, so an unchanged lesson is
-# not run again), with its figures, printed results and knowledge checks.
+# environment (by site/execute.py; executions are cached in _build/.executed, so an
+# unchanged lesson is not run again), with its figures, printed results and knowledge checks.
 # Usage: bash scripts/build_site.sh [extra sphinx-build arguments]
 # Then open _build/html/index.html in a browser.
 set -euo pipefail
@@ -25,5 +25,6 @@ find "$src" -name ".ipynb_checkpoints" -prune -exec rm -rf {} +
 cp site/index.md site/instructor.md site/api.md README.md "$src/"
 
 start=$(date +%s)
+python site/execute.py "$src" ${DLCOURSE_SITE_JOBS:+--jobs "$DLCOURSE_SITE_JOBS"}
 python -m sphinx -b html -c site --keep-going -q "$src" _build/html "$@"
 echo "site built in $(( $(date +%s) - start )) s: open _build/html/index.html"

@@ -1,9 +1,10 @@
 """Sphinx configuration of the course website (built by ``scripts/build_site.sh``).
 
-The site is the Jupyter Book 1 stack driven by Sphinx directly: myst-nb executes every
-lesson (caching executions with jupyter-cache, so a rebuild with no change executes
-nothing) and renders its outputs; sphinx-book-theme is Jupyter Book's theme. See
-``requirements/site.txt`` for why the ``jupyter-book`` command itself is not used.
+The site is the Jupyter Book 1 stack driven by Sphinx directly: myst-nb renders every
+lesson with the outputs ``site/execute.py`` gave it (executed once and cached, so a
+rebuild with no change executes nothing; that file says why myst-nb's own execution is not
+used); sphinx-book-theme is Jupyter Book's theme. See ``requirements/site.txt`` for why
+the ``jupyter-book`` command itself is not used.
 
 ``scripts/build_site.sh`` copies what is published (``course/`` without the assignment
 sources, this folder's pages, the README) into ``_build/site-src`` and builds from there,
@@ -44,8 +45,8 @@ exclude_patterns = [
 ]
 
 # --- notebooks -------------------------------------------------------------------------
-# Execute lessons once and cache the results; an unchanged notebook is not executed again.
-nb_execution_mode = os.environ.get("DLCOURSE_SITE_EXECUTE", "cache")
+# site/execute.py has run every lesson (cached) before Sphinx starts: render what it stored.
+nb_execution_mode = os.environ.get("DLCOURSE_SITE_EXECUTE", "off")
 nb_execution_cache_path = str(ROOT / "_build" / ".jupyter_cache")
 nb_execution_timeout = 600
 nb_execution_raise_on_error = True  # a lesson that fails must fail the build

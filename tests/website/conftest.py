@@ -1,8 +1,8 @@
 """Fixtures for the website tests: the built site, served on 127.0.0.1, and Chromium.
 
 The ``site`` fixture runs ``scripts/build_site.sh`` once per test run: the first build
-executes every lesson (several minutes on 2 cores); the executions are cached in
-``_build/.jupyter_cache``, so a later build with no change only re-renders the pages.
+executes every lesson (several minutes on 2 cores, ``site/execute.py``); the executions
+are cached in ``_build/.executed``, so a later build with no change only re-renders the pages.
 Set ``DLCOURSE_SITE_REUSE=1`` to test an existing ``_build/html`` without rebuilding.
 """
 
@@ -25,17 +25,7 @@ HTML = ROOT / "_build" / "html"
 
 @pytest.fixture(scope="package")
 def site() -> Path:
-    """The built website (``_build/html``), built now from this checkout.
-
-    Opt-in for now (``DLCOURSE_SITE_TESTS=1``): with the inline backend, the build's
-    execution of ``course/module2/06_gans.ipynb`` under myst-nb/jupyter-cache stopped
-    making progress (kernel idle, no reply) in the last full run, and an unfinished build
-    would hold up the whole suite until CI's time limit. The same lesson runs in 27 s under
-    nbval and ``benchmarks/notebooks.py``.
-    """
-    if not os.environ.get("DLCOURSE_SITE_TESTS"):
-        pytest.skip("website build and checks are opt-in until the 06_gans execution stall under myst-nb is "
-                    "understood: run DLCOURSE_SITE_TESTS=1 pytest tests/website")
+    """The built website (``_build/html``), built now from this checkout."""
     if not (os.environ.get("DLCOURSE_SITE_REUSE") and (HTML / "index.html").exists()):
         env = dict(os.environ)
         for var in [v for v in env if v.startswith("PYTEST_")] + ["MPLBACKEND"]:
