@@ -346,7 +346,7 @@ def launch(
         (out / "config.json").write_text(json.dumps(cfg))
         try:
             for rank in range(world_size):
-                log = open(out / f"stderr{rank}.txt", "wb")  # noqa: SIM115 (closed in finally)
+                log = open(out / f"stderr{rank}.txt", "wb")  # closed in the finally clause below
                 logs.append(log)
                 cmd = [sys.executable, "-m", "dlcourse.distributed", task, "--out", str(out)]
                 procs.append(
