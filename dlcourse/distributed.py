@@ -370,10 +370,13 @@ def launch(
         for rank in range(world_size):
             report = json.loads((out / f"rank{rank}.json").read_text())
             npz = out / f"rank{rank}.npz"
-            if npz.exists():
+            if npz.exists():  # lists of arrays, saved as NAME__0, NAME__1, ...
+                arrays: dict[str, dict[int, np.ndarray]] = {}
                 with np.load(npz) as f:
-                    for key in {k.split("__")[0] for k in f.files}:
-                        report[key] = [f[f"{key}__{i}"] for i in range(sum(k.startswith(key + "__") for k in f.files))]
+                    for name in f.files:
+                        key, i = name.rsplit("__", 1)
+                        arrays.setdefault(key, {})[int(i)] = f[name]
+                report.update({key: [parts[i] for i in sorted(parts)] for key, parts in arrays.items()})
             reports.append(report)
     return reports
 
