@@ -613,6 +613,7 @@ def _main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("task", choices=TASKS)
     parser.add_argument("--out", required=True, type=Path, help="folder for the reports; may hold a config.json")
     args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
     config = args.out / "config.json"
     # Under torchrun there is no config file: the defaults apply, and the parent is torchrun's agent.
     cfg = {**DEFAULT_CONFIG, **(json.loads(config.read_text()) if config.exists() else {})}
