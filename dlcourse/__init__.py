@@ -7,6 +7,7 @@ Sub-modules
 -----------
 datasets   offline data that ships with the package, checksummed downloads, loaders
 frameworks lazy, friendly imports of PyTorch and TensorFlow
+distributed data-parallel training across processes (PyTorch DDP, tf.distribute)
 device     hardware and environment report, best device, CPU-vs-GPU timing
 plotting   colour-blind-safe figures for training curves, images, matrices ...
 quiz       knowledge checks: question files, checking logic and widgets
@@ -58,6 +59,7 @@ __all__ = [
     "cli",
     "datasets",
     "device",
+    "distributed",
     "frameworks",
     "grading",
     "hub",
@@ -75,6 +77,7 @@ if TYPE_CHECKING:  # type checkers and IDEs see the real modules; at run time th
         cli,
         datasets,
         device,
+        distributed,
         frameworks,
         grading,
         hub,

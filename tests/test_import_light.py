@@ -17,6 +17,7 @@ def test_light_imports_leave_the_frameworks_out():
         "import dlcourse.quiz\n"
         "import dlcourse.device\n"
         "import dlcourse.cli\n"
+        "import dlcourse.distributed\n"
         f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
