@@ -199,6 +199,11 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("TPR women/men (PyTorch)", '[by_sex["PyTorch"]["Female"]["TPR"][0], by_sex["PyTorch"]["Male"]["TPR"][0]]', ".3f"),
         ("Adult rows with missing values / exact repeats", "[any_missing, duplicates]", ",d"),
     ],
+    "module4/06_distributed.ipynb": [
+        ("max param diff DDP/Mirrored/MultiWorker vs one process", "[ddp_err, mirrored_err, multi_err]", ".1e"),
+        ("step speed-up, 2 processes vs 1", "SINGLE_STEP_S / rank0['step_s']", ".2f"),
+        ("peak MB, kernel + 2 TF workers (summed RSS)", "kernel_mb + sum(phases['TF multi-worker'])", ".0f"),
+    ],
     "module4/07_future.ipynb": [
         ("power-law exponent alpha / its standard error", "[alpha_fit, alpha_err]", ".3f"),
         ("held-out loss, 3.7k / 166k parameters", "[L[0], L[-1]]", ".3f"),
