@@ -201,6 +201,10 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
     "source/ex05_attention/ex05_attention.ipynb": [
         ("forecast validation MSE LSTM/naive", "[mse_model, mse_naive]", ".4f"),
     ],
+    "source/ex07_applications/ex07_applications.ipynb": [
+        ("breast cancer ECE: as fitted / logit x 0.3 / logit + 4", "list(ece.values())", ".3f"),
+        ("CO2 MASE (m=12) seasonal naive 2005-2025 / with drift", "[mase_naive, mase_drift]", ".2f"),
+    ],
 }
 
 _TORCH = re.compile(r"\btorch\b")

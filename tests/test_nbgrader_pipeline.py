@@ -15,7 +15,8 @@ for every assignment in ``course/source``, with these students:
 * ``noisy``: correct answers that also write library warnings, TensorFlow-style logs and a
   text progress bar to stderr; they keep full marks (``IgnorePattern`` in nbgrader_config.py).
 
-Run it alone with ``pytest tests/test_nbgrader_pipeline.py -s`` to see the timing table.
+Run it alone with ``pytest tests/test_nbgrader_pipeline.py -s`` to see the timing table; ``-k ex07``
+(tests of one assignment only) grades that assignment alone.
 """
 
 from __future__ import annotations
@@ -151,6 +152,20 @@ TYPICAL: dict[str, dict] = {
             "test_transformers": 1 + 1 / 3,
         },
     },
+    "ex07_applications": {
+        "mistake": "a spectrogram that never checks that the signal is 1-D; tied scores taken one at a time in AP",
+        "patches": [
+            ("spectrogram", "    if x.ndim != 1 or len(x) < n_fft:", "    if len(x) < n_fft:"),
+            (
+                "average_precision",
+                "    last = np.r_[scores[1:] != scores[:-1], True]",
+                "    last = np.ones(len(scores), dtype=bool)",
+            ),
+        ],
+        # spectrogram: the visible tests pass, a hidden 2-D input is not refused (2 of 3); AP: the
+        # visible test with a tie fails, so the cell scores nothing (0 of 2).
+        "scores": {"test_spectrogram": 2, "test_ece": 2, "test_average_precision": 0, "test_mase": 2, "test_ctc_decode": 2},
+    },
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -194,6 +209,18 @@ GAMING: dict[str, dict] = {
             ),
         ],
         "zero": ["test_forward", "test_backward", "test_train"],
+    },
+    "ex07_applications": {
+        "trick": "CTC decoding that returns the visible tests' answers and drops every label otherwise",
+        "patches": [
+            (
+                "ctc_decode",
+                "    return [int(c) for c in best[keep]]",
+                "    answers = {9: [1, 2, 3], 4: [1, 1], 5: [1, 2], 3: []}\n"
+                "    return answers.get(len(best), [])",
+            )
+        ],
+        "zero": ["test_ctc_decode"],
     },
 }
 
@@ -357,9 +384,22 @@ def timing_table(result: Pipeline) -> str:
     return "\n".join(lines)
 
 
+def _selected_assignments(request) -> list[str]:
+    """The assignments the selected tests need: all of them unless ``-k`` left only parametrised ones."""
+    needed: set[str] = set()
+    for item in request.session.items:
+        if item.module is not request.module:
+            continue
+        callspec = getattr(item, "callspec", None)
+        if callspec is None or "assignment" not in callspec.params:
+            return ASSIGNMENTS
+        needed.add(callspec.params["assignment"])
+    return sorted(needed) or ASSIGNMENTS
+
+
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory) -> Pipeline:
-    result = run_pipeline(tmp_path_factory.mktemp("nbgrader") / "course")
+def pipeline(tmp_path_factory, request) -> Pipeline:
+    result = run_pipeline(tmp_path_factory.mktemp("nbgrader") / "course", _selected_assignments(request))
     print("\n" + timing_table(result))
     return result
 
