@@ -232,6 +232,14 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
     "source/ex05_attention/ex05_attention.ipynb": [
         ("forecast validation MSE LSTM/naive", "[mse_model, mse_naive]", ".4f"),
     ],
+    "source/ex07_applications/ex07_applications.ipynb": [
+        ("breast cancer ECE: as fitted / logit x 0.3 / logit + 4", "list(ece.values())", ".3f"),
+        ("CO2 MASE (m=12) seasonal naive 2005-2025 / with drift", "[mase_naive, mase_drift]", ".2f"),
+    ],
+    "source/ex08_responsible_ai/ex08_responsible_ai.ipynb": [
+        ("Adult by sex: demographic-parity / equalized-odds difference", "[dp_sex, eo_sex]", ".3f"),
+        ("MLP 784-128-64-10, batch 64: forward / training FLOPs", "[fwd_demo, train_demo]", ",d"),
+    ],
 }
 
 _TORCH = re.compile(r"\btorch\b")

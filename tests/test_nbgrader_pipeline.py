@@ -15,7 +15,11 @@ for every assignment in ``course/source``, with these students:
 * ``noisy``: correct answers that also write library warnings, TensorFlow-style logs and a
   text progress bar to stderr; they keep full marks (``IgnorePattern`` in nbgrader_config.py).
 
-Run it alone with ``pytest tests/test_nbgrader_pipeline.py -s`` to see the timing table.
+The solution and untouched submissions are then graded once more with the sandboxed
+``dlcourse grade`` (where it can run: Linux, root), which must give the same marks.
+
+Run it alone with ``pytest tests/test_nbgrader_pipeline.py -s`` to see the timing table; ``-k ex07``
+(tests of one assignment only) grades that assignment alone.
 """
 
 from __future__ import annotations
@@ -151,6 +155,42 @@ TYPICAL: dict[str, dict] = {
             "test_transformers": 1 + 1 / 3,
         },
     },
+    "ex07_applications": {
+        "mistake": "a spectrogram that never checks that the signal is 1-D; tied scores taken one at a time in AP",
+        "patches": [
+            ("spectrogram", "    if x.ndim != 1 or len(x) < n_fft:", "    if len(x) < n_fft:"),
+            (
+                "average_precision",
+                "    last = np.r_[scores[1:] != scores[:-1], True]",
+                "    last = np.ones(len(scores), dtype=bool)",
+            ),
+        ],
+        # spectrogram: the visible tests pass, a hidden 2-D input is not refused (2 of 3); AP: the
+        # visible test with a tie fails, so the cell scores nothing (0 of 2).
+        "scores": {"test_spectrogram": 2, "test_ece": 2, "test_average_precision": 0, "test_mase": 2, "test_ctc_decode": 2},
+    },
+    "ex08_responsible_ai": {
+        "mistake": "the equalized-odds difference taken as the TPR gap alone (equal opportunity); DP-SGD noise "
+        "of standard deviation sigma instead of sigma * C",
+        "patches": [
+            ("differences", "    return max(max(tpr) - min(tpr), max(fpr) - min(fpr))", "    return max(tpr) - min(tpr)"),
+            (
+                "private_gradient",
+                "    noise = noise_multiplier * max_norm * torch.randn(",
+                "    noise = noise_multiplier * torch.randn(",
+            ),
+        ],
+        # differences: the visible example's TPR gap is the larger one, hidden data's FPR gap is
+        # (1 of 2); private_gradient: right for C = 1 (visible tests and the float32 part), wrong
+        # for C = 0.5 and 2 (2 of 3).
+        "scores": {
+            "test_group_rates": 2,
+            "test_differences": 1,
+            "test_private_gradient": 2,
+            "test_integrated_gradients": 2,
+            "test_mlp_flops": 2,
+        },
+    },
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -194,6 +234,29 @@ GAMING: dict[str, dict] = {
             ),
         ],
         "zero": ["test_forward", "test_backward", "test_train"],
+    },
+    "ex07_applications": {
+        "trick": "CTC decoding that returns the visible tests' answers and drops every label otherwise",
+        "patches": [
+            (
+                "ctc_decode",
+                "    return [int(c) for c in best[keep]]",
+                "    answers = {9: [1, 2, 3], 4: [1, 1], 5: [1, 2], 3: []}\n"
+                "    return answers.get(len(best), [])",
+            )
+        ],
+        "zero": ["test_ctc_decode"],
+    },
+    "ex08_responsible_ai": {
+        "trick": "mlp_flops returns the visible test's numbers whatever the sizes",
+        "patches": [
+            (
+                "mlp_flops",
+                "    return int(forward), int(forward + backward)",
+                "    return 13_975_552, 29_081_600",
+            )
+        ],
+        "zero": ["test_mlp_flops"],
     },
 }
 
@@ -357,9 +420,22 @@ def timing_table(result: Pipeline) -> str:
     return "\n".join(lines)
 
 
+def _selected_assignments(request) -> list[str]:
+    """The assignments the selected tests need: all of them unless ``-k`` left only parametrised ones."""
+    needed: set[str] = set()
+    for item in request.session.items:
+        if item.module is not request.module:
+            continue
+        callspec = getattr(item, "callspec", None)
+        if callspec is None or "assignment" not in callspec.params:
+            return ASSIGNMENTS
+        needed.add(callspec.params["assignment"])
+    return sorted(needed) or ASSIGNMENTS
+
+
 @pytest.fixture(scope="module")
-def pipeline(tmp_path_factory) -> Pipeline:
-    result = run_pipeline(tmp_path_factory.mktemp("nbgrader") / "course")
+def pipeline(tmp_path_factory, request) -> Pipeline:
+    result = run_pipeline(tmp_path_factory.mktemp("nbgrader") / "course", _selected_assignments(request))
     print("\n" + timing_table(result))
     return result
 
@@ -418,6 +494,44 @@ def test_stderr_noise_costs_no_points(pipeline, assignment):
     got = pipeline.scores["noisy", assignment]
     lost = {n: (s["score"], s["max"]) for n, s in got.items() if s["type"] == "code" and s["score"] != s["max"]}
     assert not lost, f"{assignment}: correct answers lost points because of stderr output: {lost}"
+
+
+@pytest.fixture(scope="module")
+def dlcourse_graded(pipeline, tmp_path_factory) -> dict[tuple[str, str], tuple[str, dict[str, dict]]]:
+    """The solution and untouched submissions graded again, with ``dlcourse grade`` (sandboxed), in a fresh copy."""
+    import io
+
+    from dlcourse.grading.batch import GradeOptions, grade_assignment
+    from dlcourse.grading.sandbox import environment_problem
+
+    problem = environment_problem()
+    if problem is not None:
+        pytest.skip(f"cannot run the grading sandbox here: {problem}")
+    students = ("solution", "untouched")
+    root = tmp_path_factory.mktemp("dlcourse-grade") / "course"
+    root.mkdir()
+    shutil.copy2(COURSE / "nbgrader_config.py", root)
+    (root / "roster.csv").write_text("id\n" + "\n".join(students) + "\n")
+    api, _ = _api(root)
+    result = {}
+    for a in sorted({a for (_, a) in pipeline.scores}):
+        shutil.copytree(pipeline.root / "source" / a, root / "source" / a)
+        assert api.generate_assignment(a, force=True)["success"]
+        for student in students:
+            shutil.copytree(pipeline.root / "submitted" / student / a, root / "submitted" / student / a)
+        run = grade_assignment(GradeOptions(a, root, roster=root / "roster.csv", progress=False, out=io.StringIO()))
+        for r in run.results:
+            result[r.student, a] = (r.status, _cell_scores(root, a, r.student))
+    return result
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_dlcourse_grade_gives_the_same_marks(dlcourse_graded, pipeline, assignment):
+    """Full marks for the solution and zero for the untouched version under ``dlcourse grade`` too."""
+    for student in ("solution", "untouched"):
+        status, scores = dlcourse_graded[student, assignment]
+        assert status == "graded", f"{assignment}, {student}: dlcourse grade says {status}"
+        assert _auto(scores) == _auto(pipeline.scores[student, assignment]), f"{assignment}, {student}"
 
 
 def test_feedback_is_generated_for_every_submission(pipeline):
