@@ -10,6 +10,12 @@ score on every test cell in both gradebooks and prints both times and the ratio.
     .venv/bin/python benchmarks/grading.py --no-sandbox    # without root: rlimits only, said so
 
 The machine's load average is printed next to the times: on a shared machine they vary.
+
+``--postgres`` also grades a third copy whose gradebook is a PostgreSQL database (a
+throw-away server on 127.0.0.1, ``tests/postgres_server.py``) in two shards started at the
+same time (``--shard 1/2`` and ``2/2``, each with half the jobs), checks the grades again and
+prints that time. On one machine this measures what sharding costs, not what it gains: the
+gain comes from giving each shard its own machine.
 """
 
 from __future__ import annotations
@@ -32,8 +38,8 @@ WRONG = {
 }
 
 
-def build(root: Path, n: int) -> Path:
-    release = demo.make_demo_course(root)
+def build(root: Path, n: int, db_url: str | None = None) -> Path:
+    release = demo.make_demo_course(root, db_url=db_url)
     ids = [f"s{i:02d}" for i in range(n)]
     for i, sid in enumerate(ids):
         answers = dict(demo.CORRECT)
@@ -47,10 +53,10 @@ def build(root: Path, n: int) -> Path:
     return roster
 
 
-def scores(root: Path) -> dict[tuple[str, str], float | None]:
+def scores(root: Path, db_url: str | None = None) -> dict[tuple[str, str], float | None]:
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}", "demo") as gb:
+    with Gradebook(db_url or f"sqlite:///{root / 'gradebook.db'}", "demo") as gb:
         out = {}
         for student in gb.students:
             try:
@@ -129,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--no-sandbox", action="store_true", help="grade without the sandbox (when not root)")
     ap.add_argument("--keep", type=Path, help="keep the two courses in this folder")
     ap.add_argument("--repeat", type=int, default=1, help="alternate the two runs this many times; report medians")
+    ap.add_argument("--postgres", action="store_true", help="also grade in two concurrent shards against a "
+                    "PostgreSQL gradebook (Debian's postgresql and psycopg needed)")
     args = ap.parse_args(argv)
 
     if os.geteuid() != 0 and not args.no_sandbox:
@@ -184,9 +192,44 @@ def main(argv: list[str] | None = None) -> int:
         for key in sorted(set(a) | set(b)):
             if a.get(key) != b.get(key):
                 print(f"    {key}: nbgrader {a.get(key)} vs dlcourse {b.get(key)}")
+    if args.postgres:
+        same = sharded(work / "sharded", args, env, a) and same
     if args.keep is None:
         shutil.rmtree(work, ignore_errors=True)
     return 0 if same else 1
+
+
+def sharded(root: Path, args: argparse.Namespace, env: dict[str, str], expected: dict) -> bool:
+    """Grade the class in two concurrent shards against a PostgreSQL gradebook; print the time."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from postgres_server import create_database, postgres_problem, temporary_postgres
+
+    problem = postgres_problem()
+    if problem:
+        print(f"  sharded PostgreSQL run: skipped ({problem})")
+        return True
+    with temporary_postgres() as server:
+        db_url = create_database(server, "bench")
+        shutil.rmtree(root, ignore_errors=True)
+        roster = build(root, args.students, db_url)
+        jobs = max(1, (args.jobs or (os.cpu_count() or 1) + 1) // 2)
+        cmds = [[sys.executable, "-m", "dlcourse.grading", "run", "ps1", "--course", str(root), "--roster",
+                 str(roster), "--no-progress", "--jobs", str(jobs), "--shard", f"{k}/2"] +
+                (["--no-sandbox"] if args.no_sandbox else []) for k in (1, 2)]
+        load = os.getloadavg()[0]
+        t0 = time.perf_counter()
+        procs = [subprocess.Popen(c, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                 for c in cmds]
+        outs = [p.communicate()[0] for p in procs]
+        seconds = time.perf_counter() - t0
+        for p, out in zip(procs, outs):
+            if p.returncode != 0:
+                sys.exit(f"a shard failed ({p.returncode}):\n{out[-3000:]}")
+        got = scores(root, db_url)
+    same = got == expected
+    print(f"  two shards at once on this machine, PostgreSQL gradebook ({jobs} jobs each): {seconds:7.1f} s wall "
+          f"(load average {load:.2f} before); same grades as nbgrader: {'yes' if same else 'NO'}")
+    return same
 
 
 if __name__ == "__main__":

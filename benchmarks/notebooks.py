@@ -166,6 +166,13 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
          'list(rows["diabetes", "PyTorch MLP"]["ECE"])', ".3f"),
         ("PPV at prevalence 1%/10%/37%", "[ppv_1, ppv_10, ppv_37]", ".2f"),
     ],
+    "module3/05_finance.ipynb": [
+        ("never-fraud accuracy / recall (synthetic)", "[accuracy_never, recall_never]", ".3f"),
+        ("fraud test AP PyTorch BCE/class weights/focal", '[ap["PyTorch", n] for n in LOSSES]', ".3f"),
+        ("fraud test AP Keras BCE/class weights/focal", '[ap["Keras", n] for n in LOSSES]', ".3f"),
+        ("fraud test AP logistic regression", 'ap["sklearn", "logistic regression"]', ".3f"),
+        ("GOOG test MSE / naive: mean, linear, PyTorch MLP, Keras MLP", "[ratio[m] for m in MODELS_R]", ".3f"),
+    ],
     "module4/01_data_compute.ipynb": [
         ("MNIST MLP accuracy, 250/8,000 digits", "[acc[0], acc[-1]]", ".3f"),
         ("training FLOPs per batch of 64, FlopCounterMode = by hand", "[train_torch_flops, train_keras_flops]", ",d"),

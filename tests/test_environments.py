@@ -102,6 +102,16 @@ def test_site_tools_are_pinned_in_the_constraints():
         assert constraints.get(name) == version, f"{name}: site.txt {version} vs constraints.txt {constraints.get(name)}"
 
 
+def test_postgres_gradebook_driver_is_pinned_in_the_constraints():
+    pg = _pip_pins(ROOT / "requirements" / "grading-postgres.txt")
+    constraints = _pip_pins(ROOT / "requirements" / "constraints.txt")
+    assert set(pg) == {"psycopg", "psycopg-binary"} and pg["psycopg"] == pg["psycopg-binary"]
+    for name, version in pg.items():
+        assert constraints.get(name) == version, f"{name}: grading-postgres.txt {version} vs constraints {constraints.get(name)}"
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert any(r.startswith("psycopg[binary]") for r in extras["postgres"])
+
+
 def test_the_all_extra_installs_what_the_lessons_need():
     """``pip install "dlcourse[all]"`` names every package of requirements/course.txt except the
     test tools, and accepts each pinned version (so the pinned route satisfies it)."""

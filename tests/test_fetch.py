@@ -25,6 +25,7 @@ from dlcourse.datasets import (
     CorruptCacheWarning,
     DownloadError,
     _fetch,
+    fetch_creditcard,
     fetch_fashion_mnist,
     fetch_mnist,
     fetch_spoken_digits,
@@ -464,7 +465,8 @@ def test_real_declarations_are_well_formed():
             assert len(remote.sha256) == 64 and int(remote.sha256, 16) >= 0
             assert len(remote.urls) >= 2, f"{name}/{remote.name} needs more than one mirror"
             assert all(u.startswith(("https://", "http://")) for u in remote.urls)
-        assert "load_" in dataset.offline and dataset.licence and dataset.title
+        # the offline stand-in is shipped data (load_*) or, where no real data can ship, a generator
+        assert ("load_" in dataset.offline or "make_" in dataset.offline) and dataset.licence and dataset.title
     # MNIST and Fashion-MNIST share file names but not content.
     assert {f.sha256 for f in DATASETS["mnist"].files.values()}.isdisjoint(
         f.sha256 for f in DATASETS["fashion_mnist"].files.values()
@@ -550,3 +552,57 @@ def test_stale_temporary_files_are_cleaned_up(tmp_path):
     os.utime(data, (0, 0))
     _fetch._remove_stale_temporaries(tmp_path)
     assert not old.exists() and new.exists() and data.exists()
+
+
+def _creditcard_csv(rows: list[list[float]], quote_class: bool = True, header: str | None = None) -> bytes:
+    """A small file in the layout of Kaggle's creditcard.csv (quoted header, quoted Class)."""
+    names = ["Time", *(f"V{i}" for i in range(1, 29)), "Amount", "Class"]
+    lines = [header if header is not None else ",".join(f'"{n}"' for n in names)]
+    for row in rows:
+        cls = f'"{int(row[-1])}"' if quote_class else str(int(row[-1]))
+        lines.append(",".join(repr(float(v)) for v in row[:-1]) + "," + cls)
+    return ("\n".join(lines) + "\n").encode("ascii")
+
+
+def _publish_creditcard(server, body: bytes) -> None:
+    server.files["/cc/creditcard.csv"] = body
+    _declare("creditcard", {"table": RemoteFile("creditcard.csv", _sha(body), len(body), (server.url("/cc/creditcard.csv"),))})
+
+
+@pytest.mark.parametrize("quote_class", [True, False])
+def test_creditcard_reader(server, isolated, quote_class):
+    rng = np.random.default_rng(0)
+    rows = [[float(t), *rng.normal(size=28).round(6), float(rng.integers(1, 500)), t % 3 == 0] for t in range(7)]
+    _publish_creditcard(server, _creditcard_csv(rows, quote_class=quote_class))
+    cc = fetch_creditcard(progress=False)
+    assert cc.data.shape == (7, 30) and cc.data.dtype == np.float32
+    np.testing.assert_array_equal(cc.target, [1, 0, 0, 1, 0, 0, 1])
+    np.testing.assert_allclose(cc.data, np.array(rows, dtype=np.float64)[:, :30], rtol=1e-6)
+    assert cc.feature_names[0] == "Time" and cc.feature_names[-1] == "Amount" and len(cc.feature_names) == 30
+    assert cc.target_names == ["legitimate", "fraud"]
+    assert "7 card transactions" in cc.DESCR and "3 fraudulent" in cc.DESCR and "ODbL" in cc.DESCR
+    X, y = fetch_creditcard(return_X_y=True, progress=False)  # from the cache, checked again
+    assert X.shape == (7, 30) and y.sum() == 3
+    assert server.requests == ["/cc/creditcard.csv"]
+
+
+@pytest.mark.parametrize(
+    "body, match",
+    [
+        (_creditcard_csv([[0.0] * 31], header="Time,Amount,Class"), "expected the columns"),
+        (_creditcard_csv([[0.0] * 30 + [2.0]]), "Class must be 0 or 1"),
+    ],
+)
+def test_creditcard_reader_rejects_other_files(server, isolated, body, match):
+    _publish_creditcard(server, body)
+    with pytest.raises(ValueError, match=match):
+        fetch_creditcard(progress=False)
+
+
+def test_creditcard_offline_names_the_synthetic_stand_in(isolated, monkeypatch):
+    monkeypatch.setenv("DLCOURSE_OFFLINE", "1")
+    with pytest.raises(DownloadError, match="make_transactions"):
+        fetch_creditcard(progress=False)
+    declared = REAL["creditcard"]
+    assert declared.size == 150828752 and declared.subsets == ("all",)
+    assert all(url.endswith("creditcard.csv") for url in declared.files["table"].urls)

@@ -67,7 +67,7 @@ Examples
 --------
 >>> import dlcourse.datasets as ds
 >>> sorted(ds.DATASETS)
-['fashion_mnist', 'mnist', 'spoken_digits']
+['creditcard', 'fashion_mnist', 'mnist', 'spoken_digits']
 >>> ds.load_mnist_sample("test").images.shape
 (2000, 28, 28)
 """
@@ -76,6 +76,7 @@ from ._adult import load_adult
 from ._base import Bunch, ChecksumError, get_data_home, package_data_path, sha256_of
 from ._co2 import load_co2
 from ._convert import to_tf_dataset, to_torch_loader
+from ._creditcard import fetch_creditcard
 from ._fetch import (
     DATASETS,
     CorruptCacheWarning,
@@ -122,6 +123,7 @@ __all__ = [
     "fetch_mnist",
     "fetch_fashion_mnist",
     "fetch_spoken_digits",
+    "fetch_creditcard",
     "load_mnist_sample",
     "load_spoken_digits",
     "load_shakespeare",

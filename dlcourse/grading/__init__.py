@@ -12,8 +12,14 @@
 * students run in parallel, one sandbox per worker; only the main process writes the
   gradebook, through nbgrader's own ``SaveAutoGrades``, see :mod:`.batch`;
 * submissions come from nbgrader's ``submitted/`` or an LMS zip, see :mod:`.submissions`;
+* ``--shard K/N`` splits a large class over N machines sharing one PostgreSQL gradebook,
+  see :mod:`.shard`;
 * ``dlcourse grade feedback`` renders feedback without hidden tests (:mod:`.feedback`) and
-  ``dlcourse grade export`` writes a CSV with the status column (:mod:`.export`).
+  ``dlcourse grade export`` writes a CSV with the status column (:mod:`.export`);
+* ``dlcourse grade report`` writes one self-contained HTML page and a CSV on how the class
+  did: status counts, score distribution, pass rate, difficulty and discrimination of every
+  graded cell, grouped failure messages, students who need a look (statistics in
+  :mod:`.report`, the page in :mod:`.report_page`).
 
 The Python API mirrors the command: :func:`grade_assignment` with :class:`GradeOptions`.
 """
@@ -22,13 +28,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["GradeOptions", "Limits", "StudentResult", "export_csv", "generate_feedback", "grade_assignment"]
+__all__ = ["GradeOptions", "Limits", "Shard", "StudentResult", "export_csv", "generate_feedback", "grade_assignment",
+           "write_report"]
 
 if TYPE_CHECKING:  # type checkers and IDEs see the real names; at run time they load lazily
     from .batch import GradeOptions, grade_assignment
     from .export import export_csv
     from .feedback import generate_feedback
+    from .report_page import write_report
     from .sandbox import Limits
+    from .shard import Shard
     from .status import StudentResult
 
 
@@ -42,6 +51,10 @@ def __getattr__(name: str) -> Any:  # keep ``import dlcourse.grading`` light: nb
         from .sandbox import Limits
 
         return Limits
+    if name == "Shard":
+        from .shard import Shard
+
+        return Shard
     if name == "StudentResult":
         from .status import StudentResult
 
@@ -54,6 +67,10 @@ def __getattr__(name: str) -> Any:  # keep ``import dlcourse.grading`` light: nb
         from .feedback import generate_feedback
 
         return generate_feedback
+    if name == "write_report":
+        from .report_page import write_report
+
+        return write_report
     raise AttributeError(f"module 'dlcourse.grading' has no attribute {name!r}")
 
 

@@ -53,6 +53,7 @@ from .course import (
     write_run_state,
 )
 from .executor import CellInfo, RunSettings, StudentJob, StudentOutcome
+from .shard import Shard
 from .status import Reason, StudentResult
 from .submissions import Student, Submission, find_submissions, import_zip, load_roster
 
@@ -84,6 +85,7 @@ class GradeOptions:
     cell_timeout: int | None = None  # None: the course's Execute.timeout (nbgrader default 30 s)
     notebook_timeout: int | None = None  # None: 20 x the cell timeout, at least 300 s
     students: list[str] | None = None
+    shard: Shard | None = None  # grade only this shard's students (--shard K/N; needs a shared database)
     max_notebook_bytes: int = 20 << 20  # larger notebook files are not read (status failed)
     kernel_python: str = sys.executable
     extra_read_only: list[str] = field(default_factory=list)
@@ -113,6 +115,7 @@ class GradingRun:
     warnings: list[str]
     unmatched: list[str]
     seconds: float
+    shard: Shard | None = None
 
     def counts(self) -> dict[str, int]:
         """Count the students per status (graded, late, missing, failed)."""
@@ -721,24 +724,26 @@ def _grade_assignment(options: GradeOptions) -> GradingRun:
     if not (root / "nbgrader_config.py").exists() and not (root / "source").is_dir():
         raise GradingError(f"{root} does not look like an nbgrader course (no nbgrader_config.py or source/)")
     (root / RESULTS_DIR).mkdir(exist_ok=True)
-    with open(root / RESULTS_DIR / ".lock", "w") as lock:
+    suffix = options.shard.suffix if options.shard else ""
+    with open(root / RESULTS_DIR / f".lock{suffix}", "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            raise GradingError(f"another `dlcourse grade run` is grading {root}; wait for it to finish "
+            what = f"shard {options.shard.label} of " if options.shard else ""
+            raise GradingError(f"another `dlcourse grade run` is grading {what}{root}; wait for it to finish "
                                "(the gradebook has one writer)") from None
         # run.json says what this run did, so that an export after a failed or killed run
         # never reads "nobody graded" as "nobody submitted"
-        started = write_run_state(root, options.assignment, "running").started_at
+        started = write_run_state(root, options.assignment, "running", suffix=suffix).started_at
         try:
             return _grade_locked(options, root)
         except KeyboardInterrupt:
             write_run_state(root, options.assignment, "interrupted", reason="interrupted (Ctrl-C)",
-                            started_at=started)
+                            started_at=started, suffix=suffix)
             raise
         except BaseException as exc:
             why = " ".join(str(exc).split()) or type(exc).__name__
-            write_run_state(root, options.assignment, "failed", reason=why, started_at=started)
+            write_run_state(root, options.assignment, "failed", reason=why, started_at=started, suffix=suffix)
             raise
 
 
@@ -805,12 +810,13 @@ def _grade_locked(options: GradeOptions, root: Path) -> GradingRun:
     ordered = [results[s.id] for s in collected.roster] + [results[s] for s in collected.strangers]
     results_path = _write_results(options, course, ordered, facts if iso.available else ["NONE (--no-sandbox)"],
                                   warnings, collected.unmatched)
-    write_run_state(root, course.assignment, "finished", started_at=started_at)
+    suffix = options.shard.suffix if options.shard else ""
+    write_run_state(root, course.assignment, "finished", started_at=started_at, suffix=suffix)
     from .export import export_csv
 
     csv_path = export_csv(root, course.assignment, results_path.parent / "grades.csv")
     run = GradingRun(course.assignment, ordered, results_path, csv_path, facts, warnings, collected.unmatched,
-                     time.monotonic() - t_start)
+                     time.monotonic() - t_start, options.shard)
     if not options.quiet:
         print_summary(run, out)
     return run
@@ -830,8 +836,16 @@ def _prepare(options: GradeOptions, root: Path) -> tuple[_Course, list[Student]]
     config = load_course_config(root)
     coursedir = CourseDirectory(config=config, log=quiet_logger("coursedir"))
     db_url, course_id = coursedir.db_url, coursedir.course_id
+    if options.shard is not None and options.shard.count > 1 and db_url.startswith("sqlite"):
+        raise GradingError(f"--shard {options.shard.label} needs a gradebook that several machines can write at "
+                           f"once, and this course's is a sqlite file ({db_url}): set c.CourseDirectory.db_url "
+                           "to a PostgreSQL URL in nbgrader_config.py (README: \"Grading a large class on several "
+                           "machines\")")
     notebooks, cells, max_score = read_assignment(db_url, course_id, options.assignment)
     roster = _load_students(db_url, course_id, options)
+    if options.shard is not None:
+        # each shard writes only its own students: no two machines insert the same row
+        roster = [s for s in roster if options.shard.owns(s.id)]
     if options.roster is not None:
         # the roster is not a result, and an export after a refusal needs it to tell missing students
         _save_students(db_url, course_id, roster)
@@ -843,6 +857,10 @@ def _collect(options: GradeOptions, course: _Course, roster: list[Student]) -> _
     """Step 2: an LMS zip imported into ``submitted/``, then every roster student's submission."""
     if options.students:
         roster = [s for s in roster if s.id in set(options.students)]
+    if options.zip_path is not None and options.shard is not None:
+        raise GradingError("--zip cannot be combined with --shard: every machine would unpack the download into "
+                           "the shared submitted/ folder at once. Import it once with an unsharded run "
+                           "(`dlcourse grade run ASSIGNMENT --zip FILE`), then start the shards without --zip")
     unmatched: list[str] = []
     lms_late: set[str] = set()
     if options.zip_path is not None:
@@ -851,6 +869,8 @@ def _collect(options: GradeOptions, course: _Course, roster: list[Student]) -> _
         unmatched = [f"zip entry {u}" for u in imp.unmatched] + [f"zip entry {r}: not used" for r in imp.replaced]
         lms_late = imp.late
     subs, strangers = find_submissions(course.submitted, course.assignment, roster, course.notebooks)
+    if options.shard is not None:
+        strangers = [sid for sid in strangers if options.shard.owns(sid)]
     return _Collected(roster, subs, strangers, unmatched, lms_late)
 
 
@@ -960,7 +980,8 @@ def _run_and_record(options: GradeOptions, course: _Course, collected: _Collecte
         if outcome is not None:
             res.seconds = round(outcome.seconds, 2)
         res.finalize(submitted=True)
-        append_progress(course.root, course.assignment, res.to_dict())  # in the gradebook now: say so at once
+        append_progress(course.root, course.assignment, res.to_dict(),  # in the gradebook now: say so at once
+                        suffix=options.shard.suffix if options.shard else "")
         bar.set_postfix_str(f"{job.student}: {res.status}", refresh=False)
         bar.update(1)
 
@@ -975,7 +996,7 @@ def _run_and_record(options: GradeOptions, course: _Course, collected: _Collecte
 
 def _write_results(options: GradeOptions, course: _Course, ordered: list[StudentResult], sandbox_facts: list[str],
                    warnings: list[str], unmatched: list[str]) -> Path:
-    """Step 6: ``results.json`` (a ``--student`` re-run keeps everybody else's result); progress folded in."""
+    """Step 6: ``results.json`` (a ``--student`` or ``--shard`` run keeps everybody else's); progress folded in."""
     results_dir = course.root / RESULTS_DIR / course.assignment
     results_dir.mkdir(parents=True, exist_ok=True)
     results_path = results_dir / "results.json"
@@ -987,15 +1008,27 @@ def _write_results(options: GradeOptions, course: _Course, ordered: list[Student
         "unmatched": unmatched,
         "results": [r.to_dict() for r in ordered],
     }
-    if options.students and results_path.exists():
-        with contextlib.suppress(ValueError, KeyError):
-            old = json.loads(results_path.read_text())
-            mine = {r["student"] for r in payload["results"]}
-            payload["results"] = [r for r in old["results"] if r["student"] not in mine] + payload["results"]
-    tmp = results_path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(payload, indent=1))
-    tmp.replace(results_path)
-    clear_progress(course.root, course.assignment)
+    partial = bool(options.students) or (options.shard is not None and options.shard.count > 1)
+    suffix = options.shard.suffix if options.shard else ""
+    import fcntl
+
+    # shards on several machines may finish at the same moment: read, merge and replace under a lock
+    with open(results_dir / ".results.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if partial and results_path.exists():
+            with contextlib.suppress(ValueError, KeyError):
+                old = json.loads(results_path.read_text())
+                mine = {r["student"] for r in payload["results"]}
+                payload["results"] = [r for r in old["results"] if r["student"] not in mine] + payload["results"]
+                payload["warnings"] = list(dict.fromkeys(old.get("warnings", []) + warnings))
+                payload["unmatched"] = list(dict.fromkeys(old.get("unmatched", []) + unmatched))
+        tmp = results_path.with_name(f"results{suffix}.json.tmp")
+        tmp.write_text(json.dumps(payload, indent=1))
+        tmp.replace(results_path)
+    clear_progress(course.root, course.assignment, suffix=suffix)
+    if options.shard is None and not options.students:
+        for stale in results_dir.glob("run-shard-*.json"):  # this run graded everyone: old shards' states are moot
+            stale.unlink()
     return results_path
 
 
@@ -1048,7 +1081,8 @@ def print_summary(run: GradingRun, out) -> None:
     counts = run.counts()
     on_roster = sum(1 for r in run.results if not r.has("not_on_roster"))
     print(file=out)
-    print(f"{run.assignment}: " + ", ".join(f"{v} {k}" for k, v in counts.items()) +
+    part = f" (shard {run.shard.label})" if run.shard else ""
+    print(f"{run.assignment}{part}: " + ", ".join(f"{v} {k}" for k, v in counts.items()) +
           f" ({on_roster} on the roster) in {run.seconds:.1f} s", file=out)
     for u in run.unmatched:
         print(f"not graded: {u}", file=out)

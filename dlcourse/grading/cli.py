@@ -5,6 +5,7 @@
     dlcourse grade run ASSIGNMENT --course course/ --roster roster.csv [--zip canvas.zip]
     dlcourse grade feedback ASSIGNMENT --course course/ [--reveal-hidden]
     dlcourse grade export ASSIGNMENT --course course/ [--to grades.csv]
+    dlcourse grade report ASSIGNMENT --course course/ [--to folder/]   # HTML page + CSV for the instructor
     dlcourse grade check --course course/      # the sandbox self-test only
 
 Also runnable as ``python -m dlcourse.grading``.
@@ -63,6 +64,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                      "(UTC); default: each student's newest file time in the zip")
     run.add_argument("--student", action="append", dest="students", metavar="ID",
                      help="grade only this student (repeatable)")
+    run.add_argument("--shard", metavar="K/N", help="grade only part K of N of the roster (by a hash of the "
+                     "student id), for N machines sharing one PostgreSQL gradebook; see the README")
     run.add_argument("-j", "--jobs", type=int, default=0, help="parallel sandboxes (default: one per CPU, plus one)")
     run.add_argument("--timeout", type=int, help="seconds per cell (default: the course's Execute.timeout)")
     run.add_argument("--notebook-timeout", type=int, help="seconds per notebook in total (default: 20 x the "
@@ -103,6 +106,23 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                     "did not finish or never ran (submitted but ungraded students are 'not graded', score empty)")
     ex.set_defaults(func=_export)
 
+    rep = sub.add_parser("report", help="a one-page HTML report (and a CSV) on how the class did",
+                         description="Write report.html (self-contained: figures and CSS inline, no network) and "
+                         "report.csv (one row per graded cell) under COURSE/dlcourse_grading/ASSIGNMENT/: status "
+                         "counts (graded, late, failed, flagged, missing), the score distribution, the pass rate of "
+                         "every test cell, each graded cell's difficulty (share of points earned) and discrimination "
+                         "(correlation with the rest of the score; point-biserial for a right/wrong cell), the most "
+                         "frequent failure messages grouped, and the students who need a look (failed, flagged, "
+                         "late, not graded, low score). Reads the gradebook, so manual grades count.")
+    rep.add_argument("assignment")
+    _course(rep)
+    rep.add_argument("--to", type=Path, help="folder for report.html and report.csv (default: "
+                     "COURSE/dlcourse_grading/ASSIGNMENT/)")
+    rep.add_argument("--low-score", type=float, default=0.5, metavar="FRACTION",
+                     help="list graded students below this fraction of the maximum score (default 0.5)")
+    rep.add_argument("--top", type=int, default=10, help="groups of failure messages to show (default 10)")
+    rep.set_defaults(func=_report)
+
     chk = sub.add_parser("check", help="run the sandbox self-test and print what it verified")
     _course(chk)
     chk.add_argument("--sandbox-user", default="dlcourse-sandbox")
@@ -122,6 +142,11 @@ def _run(args) -> int:
 
     limits = Limits(memory_bytes=parse_size(args.memory), processes=args.processes, cpus=args.cpus,
                     cpu_seconds=args.cpu_seconds, output_bytes=parse_size(args.output_limit))
+    shard = None
+    if args.shard:
+        from .shard import Shard
+
+        shard = Shard.parse(args.shard)
     when = None
     if args.zip_time:
         when = dt.datetime.fromisoformat(args.zip_time)
@@ -131,7 +156,7 @@ def _run(args) -> int:
         assignment=args.assignment, course_root=args.course, roster=args.roster, zip_path=args.zip_path,
         zip_timestamp=when, jobs=args.jobs, sandbox=not args.no_sandbox, sandbox_user=args.sandbox_user,
         limits=limits, cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout, students=args.students,
-        extra_read_only=args.allow_read, cgroups=not args.no_cgroups, progress=not args.no_progress,
+        shard=shard, extra_read_only=args.allow_read, cgroups=not args.no_cgroups, progress=not args.no_progress,
     )
     run = grade_assignment(opts)
     return 0 if run.results else 1
@@ -162,6 +187,15 @@ def _export(args: argparse.Namespace) -> int:
     dest = args.to or results_dir(args.course, args.assignment) / "grades.csv"
     path = export_csv(args.course, args.assignment, dest)
     print(f"grades: {path}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    """``dlcourse grade report``: write the page and the CSV, print where they are."""
+    from .report_page import write_report
+
+    page, table = write_report(args.course, args.assignment, dest=args.to, low_score=args.low_score, top=args.top)
+    print(f"report: {page}\nper-cell statistics: {table}")
     return 0
 
 

@@ -12,6 +12,13 @@
 ``results.json`` and ``grades.csv``
     the whole class, written when a run finishes.
 
+A run of one shard of the class (``--shard K/N``, :mod:`.shard`) keeps its own
+``run-shard-K-of-N.json``, ``progress-shard-K-of-N.jsonl`` and course lock
+``.lock-shard-K-of-N``, so that N machines grading one course folder at once never
+overwrite each other's state; each merges its students into ``results.json`` when it ends,
+and the state of the assignment is the worst of its shards' (a failed shard is not hidden
+by one that finished).
+
 Both :mod:`.batch` (which writes these files) and :mod:`.export` (which reads them) use
 this module; neither imports the other's internals.
 """
@@ -187,7 +194,7 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def write_run_state(course_root: Path, assignment: str, state: str, *, reason: str = "",
-                    started_at: str = "") -> RunState:
+                    started_at: str = "", suffix: str = "") -> RunState:
     r"""Record the state of the current run in ``run.json``.
 
     Parameters
@@ -202,6 +209,8 @@ def write_run_state(course_root: Path, assignment: str, state: str, *, reason: s
         Why it failed (kept to one line).
     started_at : str, optional
         When the run started (default: now, for ``running``).
+    suffix : str, optional
+        A shard's :attr:`~dlcourse.grading.shard.Shard.suffix` (``run-shard-K-of-N.json``).
 
     Returns
     -------
@@ -218,7 +227,7 @@ def write_run_state(course_root: Path, assignment: str, state: str, *, reason: s
     """
     ended = "" if state == "running" else _now()
     run = RunState(state, started_at or _now(), ended, " ".join(reason.split())[:500], os.getpid())
-    _write_json(results_dir(course_root, assignment) / "run.json", asdict(run))
+    _write_json(results_dir(course_root, assignment) / f"run{suffix}.json", asdict(run))
     return run
 
 
@@ -236,7 +245,8 @@ def read_run_state(course_root: Path, assignment: str) -> RunState | None:
     -------
     RunState or None
         A run recorded as ``running`` whose process no longer holds the course lock is
-        returned as ``interrupted`` (it was killed).
+        returned as ``interrupted`` (it was killed). With shards, the worst state of any
+        shard's run (failed, then interrupted, then running, then finished).
 
     Examples
     --------
@@ -248,25 +258,34 @@ def read_run_state(course_root: Path, assignment: str) -> RunState | None:
     >>> read_run_state(course, "ps1").state
     'interrupted'
     """
-    path = results_dir(course_root, assignment) / "run.json"
-    try:
-        data = json.loads(path.read_text())
-        run = RunState(**{k: data[k] for k in ("state", "started_at", "ended_at", "reason", "pid") if k in data})
-    except (OSError, ValueError, TypeError):
-        return None
-    if run.state == "running" and not course_locked(course_root):
-        run.state = "interrupted"
-        run.reason = run.reason or f"the run started at {run.started_at} (process {run.pid}) was killed"
-    return run
+    runs = []
+    for path in sorted(results_dir(course_root, assignment).glob("run*.json")):
+        suffix = path.stem[len("run"):]
+        try:
+            data = json.loads(path.read_text())
+            run = RunState(**{k: data[k] for k in ("state", "started_at", "ended_at", "reason", "pid") if k in data})
+        except (OSError, ValueError, TypeError):
+            continue
+        if run.state == "running" and not course_locked(course_root, suffix):
+            run.state = "interrupted"
+            run.reason = run.reason or f"the run started at {run.started_at} (process {run.pid}) was killed"
+        if suffix and run.reason:
+            run.reason = f"shard {suffix.removeprefix('-shard-').replace('-of-', '/')}: {run.reason}"
+        runs.append(run)
+    worst = ("failed", "interrupted", "running", "finished")
+    runs.sort(key=lambda r: worst.index(r.state) if r.state in worst else 0)
+    return runs[0] if runs else None
 
 
-def course_locked(course_root: Path) -> bool:
+def course_locked(course_root: Path, suffix: str = "") -> bool:
     """Whether a ``dlcourse grade run`` holds the course's lock right now.
 
     Parameters
     ----------
     course_root : Path
         The course folder.
+    suffix : str, optional
+        A shard's :attr:`~dlcourse.grading.shard.Shard.suffix`: that shard's lock.
 
     Returns
     -------
@@ -280,7 +299,7 @@ def course_locked(course_root: Path) -> bool:
     >>> course_locked(course)
     False
     """
-    lock = Path(course_root) / RESULTS_DIR / LOCK_NAME
+    lock = Path(course_root) / RESULTS_DIR / (LOCK_NAME + suffix)
     if not lock.exists():
         return False
     with open(lock, "a") as fh:
@@ -334,7 +353,7 @@ def last_run_problem(course_root: Path, assignment: str) -> str | None:
 # --------------------------------------------------------------------------- per-student results
 
 
-def append_progress(course_root: Path, assignment: str, result: dict[str, Any]) -> None:
+def append_progress(course_root: Path, assignment: str, result: dict[str, Any], *, suffix: str = "") -> None:
     """Append one recorded student's result to ``progress.jsonl`` (flushed to disk).
 
     Parameters
@@ -345,6 +364,8 @@ def append_progress(course_root: Path, assignment: str, result: dict[str, Any]) 
         The assignment being graded.
     result : dict
         ``StudentResult.to_dict()`` of a student whose grades are in the gradebook.
+    suffix : str, optional
+        A shard's :attr:`~dlcourse.grading.shard.Shard.suffix` (``progress-shard-K-of-N.jsonl``).
 
     Examples
     --------
@@ -354,7 +375,7 @@ def append_progress(course_root: Path, assignment: str, result: dict[str, Any]) 
     >>> load_results(course, "ps1")
     {'s01': {'student': 's01', 'status': 'graded'}}
     """
-    path = results_dir(course_root, assignment) / "progress.jsonl"
+    path = results_dir(course_root, assignment) / f"progress{suffix}.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(result) + "\n")
@@ -362,7 +383,7 @@ def append_progress(course_root: Path, assignment: str, result: dict[str, Any]) 
         os.fsync(fh.fileno())
 
 
-def clear_progress(course_root: Path, assignment: str) -> None:
+def clear_progress(course_root: Path, assignment: str, *, suffix: str = "") -> None:
     """Remove ``progress.jsonl`` once ``results.json`` holds the whole run.
 
     Parameters
@@ -371,6 +392,8 @@ def clear_progress(course_root: Path, assignment: str) -> None:
         The course folder.
     assignment : str
         The assignment name.
+    suffix : str, optional
+        A shard's :attr:`~dlcourse.grading.shard.Shard.suffix`: only that shard's progress.
 
     Examples
     --------
@@ -382,7 +405,7 @@ def clear_progress(course_root: Path, assignment: str) -> None:
     {}
     """
     with contextlib.suppress(FileNotFoundError):
-        (results_dir(course_root, assignment) / "progress.jsonl").unlink()
+        (results_dir(course_root, assignment) / f"progress{suffix}.jsonl").unlink()
 
 
 def load_results(course_root: Path, assignment: str) -> dict[str, dict[str, Any]]:
@@ -414,9 +437,10 @@ def load_results(course_root: Path, assignment: str) -> dict[str, dict[str, Any]
     with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
         for r in json.loads((folder / "results.json").read_text())["results"]:
             out[r["student"]] = r
-    with contextlib.suppress(OSError):
-        for line in (folder / "progress.jsonl").read_text(encoding="utf-8").splitlines():
-            with contextlib.suppress(ValueError, KeyError, TypeError):
-                r = json.loads(line)
-                out[r["student"]] = r
+    for progress in sorted(folder.glob("progress*.jsonl")):  # an unfinished run's, or each shard's
+        with contextlib.suppress(OSError):
+            for line in progress.read_text(encoding="utf-8").splitlines():
+                with contextlib.suppress(ValueError, KeyError, TypeError):
+                    r = json.loads(line)
+                    out[r["student"]] = r
     return out

@@ -60,7 +60,8 @@ def source_notebook() -> nbformat.NotebookNode:
     return nb
 
 
-def make_demo_course(root: str | os.PathLike, course_id: str = "demo", duedate: str | None = None) -> Path:
+def make_demo_course(root: str | os.PathLike, course_id: str = "demo", duedate: str | None = None,
+                     db_url: str | None = None) -> Path:
     """Create the course in ``root`` and return the path of the released student notebook.
 
     Parameters
@@ -71,6 +72,10 @@ def make_demo_course(root: str | os.PathLike, course_id: str = "demo", duedate: 
         nbgrader's course id.
     duedate : str, optional
         A due date for the assignment in the gradebook (e.g. ``"2026-01-01 09:00:00 UTC"``).
+    db_url : str, optional
+        The gradebook's database (``CourseDirectory.db_url``, written to ``nbgrader_config.py``),
+        for example ``"postgresql+psycopg://grader@db.example.org/course"``; default nbgrader's
+        ``gradebook.db`` in ``root``.
 
     Returns
     -------
@@ -100,12 +105,15 @@ def make_demo_course(root: str | os.PathLike, course_id: str = "demo", duedate: 
     (root / "nbgrader_config.py").write_text(
         "c = get_config()  # noqa: F821\n"
         f"c.CourseDirectory.course_id = {course_id!r}\n"
+        + (f"c.CourseDirectory.db_url = {db_url!r}\n" if db_url else "")
     )
     nbformat.write(source_notebook(), root / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb")
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
     c = Config()
     c.CourseDirectory.root = str(root)
     c.CourseDirectory.course_id = course_id
+    if db_url:
+        c.CourseDirectory.db_url = db_url
     api = NbGraderAPI(coursedir=CourseDirectory(config=c), config=c)
     res = api.generate_assignment(ASSIGNMENT, force=True)
     if not res["success"]:
@@ -113,7 +121,7 @@ def make_demo_course(root: str | os.PathLike, course_id: str = "demo", duedate: 
     if duedate:
         from nbgrader.api import Gradebook
 
-        with Gradebook(f"sqlite:///{root / 'gradebook.db'}", course_id) as gb:
+        with Gradebook(db_url or f"sqlite:///{root / 'gradebook.db'}", course_id) as gb:
             gb.update_or_create_assignment(ASSIGNMENT, duedate=duedate)
     return root / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
 

@@ -51,8 +51,26 @@ def _hidden_lines(source: str, markers: tuple[str, str] = DEFAULT_MARKERS) -> se
     return out
 
 
-def _cell_error_line(traceback: list[str]) -> int | None:
-    """Return the line of the test cell itself where the error surfaced (first cell frame)."""
+def cell_error_line(traceback: list[str]) -> int | None:
+    """Return the line of the cell itself where an error surfaced (its first frame in the cell).
+
+    Parameters
+    ----------
+    traceback : list of str
+        An error output's ``traceback`` (IPython's lines, colour codes and all).
+
+    Returns
+    -------
+    int or None
+        The 1-based line in the cell's source; None when the traceback does not say.
+
+    Examples
+    --------
+    >>> cell_error_line(["AssertionError  Traceback", "Cell In[3], line 4", "----> 4 assert f(2) == 4"])
+    4
+    >>> cell_error_line(["AssertionError: "]) is None
+    True
+    """
     text = _ANSI.sub("", "\n".join(traceback))
     m = _LINE.search(text)
     return int(m.group(1)) if m else None
@@ -102,7 +120,7 @@ def scrub_notebook(nb: nbformat.NotebookNode, status_lines: list[str] | None = N
         for out in cell.get("outputs", []):
             kind = out.get("output_type")
             if kind == "error":
-                line_no = _cell_error_line(out.get("traceback", []))
+                line_no = cell_error_line(out.get("traceback", []))
                 ename = out.get("ename", "Error")
                 if line_no is not None and line_no not in hidden and 1 <= line_no <= len(lines):
                     visible = lines[line_no - 1].strip()
