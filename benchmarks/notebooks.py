@@ -194,6 +194,14 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("spoken digits, per-speaker accuracy gap PyTorch/Keras",
          "[float(a.max() - a.min()) for a in per_speaker.values()]", ".2f"),
     ],
+    "module4/04_privacy.ipynb": [
+        ("canary attack AUC: no privacy PyTorch/Keras, sigma 1 Opacus/TF by hand",
+         "[attack(r)[1] for r in results.values()]", ".3f"),
+        ("test accuracy: no privacy PyTorch/Keras, sigma 1 Opacus/TF by hand",
+         '[r["accuracy"] for r in results.values()]', ".3f"),
+        ("epsilon at sigma 1 (RDP, delta 1e-5): Opacus run / TF run", "[eps_torch, eps_tf]", ".2f"),
+        ("sigma 0.5 -> 8: epsilon / canary AUC", "[epsilons[1], epsilons[-1], canary_aucs[1], canary_aucs[-1]]", ".2f"),
+    ],
     "module4/05_transparency.ipynb": [
         ("Adult test accuracy PyTorch/Keras", '[acc["PyTorch"], acc["Keras"]]', ".3f"),
         ("TPR women/men (PyTorch)", '[by_sex["PyTorch"]["Female"]["TPR"][0], by_sex["PyTorch"]["Male"]["TPR"][0]]', ".3f"),
