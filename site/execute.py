@@ -34,6 +34,9 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
+
+from nbclient.output_widget import OutputWidget
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,6 +52,20 @@ def environment_key() -> str:
     return h.hexdigest()
 
 
+class _OutputWidgetNoEcho(OutputWidget):
+    """nbclient's imitation of a browser's Output widget, minus the echo to the kernel.
+
+    nbclient routes what a cell prints inside ``with out:`` into the widget's state, as a
+    browser does, and then sends that state back to the kernel as a comm message on the
+    shell channel while the cell is still running. That round trip is the suspect of the
+    random stalls (a lesson that drew its widget with Image/HTML widgets instead of an
+    Output widget stopped stalling); the kernel has no use for the echo, so it is not sent.
+    """
+
+    def send(self, data: Any = None, metadata: Any = None, buffers: Any = None) -> None:  # noqa: D102
+        pass
+
+
 class CellTimeout(RuntimeError):
     """A cell ran past the time-out (the kernel was stopped)."""
 
@@ -62,6 +79,7 @@ def execute(path: Path, cell_timeout: int) -> float:
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=cell_timeout, startup_timeout=180, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}})
+    client.widget_registry = {"@jupyter-widgets/output": {"OutputModel": _OutputWidgetNoEcho}}
     start = time.perf_counter()
     # The kernel's own stderr (TensorFlow's C++ start-up log) is not the page's; what a cell
     # writes to stderr still reaches its outputs (and site/conf.py leaves it off the page).
