@@ -224,6 +224,14 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("CO2 MASE PyTorch/Keras MLP, LSTM, 1-D CNN",
          '[mase[f"{fw} {a}"] for a in ("MLP", "LSTM", "1-D CNN") for fw in ("PyTorch", "Keras")]', ".2f"),
     ],
+    "module3/07_art_music.ipynb": [
+        ("Bach test perplexity per 16th: bigram/PyTorch LSTM/Keras LSTM",
+         '[ppl["bigram"], ppl["PyTorch LSTM"], ppl["Keras LSTM"]]', ".2f"),
+        ("share of sampled notes in key: random/bigram/PyTorch/Keras/Bach",
+         '[in_key[n][0] for n in ("random notes", "bigram", "PyTorch LSTM", "Keras LSTM", "Bach")]', ".3f"),
+        ("style loss fall: transfer (PyTorch)/texture (Keras)",
+         "[style_start / style_end, texture_history[0] / texture_history[-1]]", ".0f"),
+    ],
     "source/ex01_perceptron/ex01_perceptron.ipynb": [
         ("perceptron, 0 vs 1 test accuracy", "acc01", ".3f"),
     ],

@@ -71,6 +71,11 @@ SHIPPED_DATA: dict[str, tuple[str, str, str]] = {
         "monthly CO2 at Mauna Loa, 1958-2025",
         "public domain; NOAA GML and Scripps (C. D. Keeling)",
     ),
+    "Jsb16thSeparated.npz": (
+        "load_bach_chorales()",
+        "382 Bach chorales in four voices, sixteenth-note grid",
+        "public domain; split of Boulanger-Lewandowski et al. (2012)",
+    ),
 }
 
 

@@ -73,6 +73,7 @@ Examples
 """
 
 from ._adult import load_adult
+from ._bach import load_bach_chorales
 from ._base import Bunch, ChecksumError, get_data_home, package_data_path, sha256_of
 from ._co2 import load_co2
 from ._convert import to_tf_dataset, to_torch_loader
@@ -130,6 +131,7 @@ __all__ = [
     "load_sentiment_sentences",
     "load_adult",
     "load_co2",
+    "load_bach_chorales",
     "load_digits",
     "load_breast_cancer",
     "make_spirals",

@@ -20,6 +20,7 @@ PACKAGE_FILES = {
     "sentiment_labelled_sentences.tar.gz": "172c527cda0e5dfc83589acc2afd55f85906fa2686f4ad63a2fc2aaf64f8c9cf",
     "adult.data.gz": "3be3165b1ef6c5680bda17889ebbb495edabeee0469865dd1d0b761e5e06acf7",
     "co2_mm_mlo.csv": "1fa856335e5ece5bce6cd18c1368365787472e5149a19dffb52fde149c70cc37",
+    "Jsb16thSeparated.npz": "2adcdf0d57880c3763f104555072285fe7f9e3d6049fcc4b9830557b8d4a7820",
 }
 
 
