@@ -38,46 +38,6 @@ __all__ = ["PLUGINS", "build_parser", "main"]
 #: command -> module with ``add_parser(subparsers)``; imported lazily, skipped when absent.
 PLUGINS: dict[str, str] = {"grade": "dlcourse.grading.cli"}
 
-#: Data files shipped inside the package: what they hold, how to load them, their licence.
-#: (Provenance in full: dlcourse/datasets/data/DATA_LICENSES.md.)
-SHIPPED_DATA: dict[str, tuple[str, str, str]] = {
-    "mnist10k.npz": (
-        "load_mnist_sample()",
-        "10,000 MNIST digits",
-        "CC BY-SA 3.0; Y. LeCun, C. Cortes, C. J. C. Burges",
-    ),
-    "fsdd_600.npz": (
-        "load_spoken_digits()",
-        "600 spoken-digit recordings (FSDD)",
-        "CC BY-SA 4.0; Z. Jackson et al.",
-    ),
-    "tinyshakespeare.txt.gz": (
-        "load_shakespeare()",
-        "Tiny Shakespeare, 1.1 M characters",
-        "public domain (text from karpathy/char-rnn)",
-    ),
-    "sentiment_labelled_sentences.tar.gz": (
-        "load_sentiment_sentences()",
-        "3,000 review sentences labelled by sentiment (Amazon, IMDb, Yelp)",
-        "CC BY 4.0; Kotzias et al. (KDD 2015), UCI dataset 331",
-    ),
-    "adult.data.gz": (
-        "load_adult()",
-        "Adult census income, 32,561 people (1994)",
-        "CC BY 4.0; B. Becker, R. Kohavi (UCI)",
-    ),
-    "co2_mm_mlo.csv": (
-        "load_co2()",
-        "monthly CO2 at Mauna Loa, 1958-2025",
-        "public domain; NOAA GML and Scripps (C. D. Keeling)",
-    ),
-    "Jsb16thSeparated.npz": (
-        "load_bach_chorales()",
-        "382 Bach chorales in four voices, sixteenth-note grid",
-        "public domain; split of Boulanger-Lewandowski et al. (2012)",
-    ),
-}
-
 
 # --------------------------------------------------------------------------- doctor
 
@@ -175,11 +135,10 @@ def _run_data(args: argparse.Namespace) -> int:
 
 def _data_list() -> None:
     from .datasets import DATASETS, get_data_home
-    from .datasets._base import DATA_DIR, PACKAGE_FILES
+    from .datasets._base import DATA_DIR, SHIPPED
 
     print("Shipped with dlcourse (work offline):")
-    for name in PACKAGE_FILES:
-        loader, what, licence = SHIPPED_DATA.get(name, ("?", "?", "see DATA_LICENSES.md"))
+    for name, (_, loader, what, licence) in SHIPPED.items():
         path = DATA_DIR / name
         size = _size(path.stat().st_size) if path.exists() else "missing!"
         print(f"  {loader:<22} {size:>8}  {what}; {licence}")

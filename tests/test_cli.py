@@ -92,9 +92,12 @@ def test_data_list_and_path(tmp_path):
 
 
 def test_shipped_data_table_covers_every_shipped_file():
-    from dlcourse.datasets._base import PACKAGE_FILES
+    from dlcourse.datasets._base import DATA_DIR, SHIPPED
 
-    assert set(cli.SHIPPED_DATA) == set(PACKAGE_FILES)
+    on_disk = {p.name for p in DATA_DIR.iterdir() if p.is_file() and p.suffix != ".md"}
+    assert set(SHIPPED) == on_disk
+    for name, entry in SHIPPED.items():
+        assert entry.loader.startswith("load_") and entry.what and entry.licence, name
 
 
 def test_offline_fetch_is_one_line_without_traceback(tmp_path, closed_port):

@@ -6,22 +6,55 @@ import hashlib
 import os
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = ["Bunch", "get_data_home", "package_data_path", "sha256_of", "ChecksumError"]
 
 DATA_DIR = Path(__file__).with_name("data")
 
-#: Every file shipped in ``dlcourse/datasets/data`` and its sha256.
-PACKAGE_FILES = {
-    "mnist10k.npz": "0217e13bd0668deb198aa7d305edbf0331eb89f8a6e7dd226e03d1aa3a9bd4ef",
-    "fsdd_600.npz": "ad1d63ff647c6e24482b2e10835a94b5a7d7285625d91bdc9d96c70387e5bb27",
-    "tinyshakespeare.txt.gz": "011aca18445d20effc17981765da317b1f6df1e37a3125e9761deb0915d3f161",
-    "sentiment_labelled_sentences.tar.gz": "172c527cda0e5dfc83589acc2afd55f85906fa2686f4ad63a2fc2aaf64f8c9cf",
-    "adult.data.gz": "3be3165b1ef6c5680bda17889ebbb495edabeee0469865dd1d0b761e5e06acf7",
-    "co2_mm_mlo.csv": "1fa856335e5ece5bce6cd18c1368365787472e5149a19dffb52fde149c70cc37",
-    "Jsb16thSeparated.npz": "2adcdf0d57880c3763f104555072285fe7f9e3d6049fcc4b9830557b8d4a7820",
+class ShippedFile(NamedTuple):
+    """A data file that ships inside the package (provenance in full: ``data/DATA_LICENSES.md``).
+
+    Examples
+    --------
+    >>> SHIPPED["co2_mm_mlo.csv"].loader
+    'load_co2()'
+    """
+
+    sha256: str
+    loader: str
+    what: str
+    licence: str
+
+
+#: Every file shipped in ``dlcourse/datasets/data``: its sha256, how to load it, what it holds, its licence.
+SHIPPED: dict[str, ShippedFile] = {
+    "mnist10k.npz": ShippedFile(
+        "0217e13bd0668deb198aa7d305edbf0331eb89f8a6e7dd226e03d1aa3a9bd4ef", "load_mnist_sample()",
+        "10,000 MNIST digits", "CC BY-SA 3.0; Y. LeCun, C. Cortes, C. J. C. Burges"),
+    "fsdd_600.npz": ShippedFile(
+        "ad1d63ff647c6e24482b2e10835a94b5a7d7285625d91bdc9d96c70387e5bb27", "load_spoken_digits()",
+        "600 spoken-digit recordings (FSDD)", "CC BY-SA 4.0; Z. Jackson et al."),
+    "tinyshakespeare.txt.gz": ShippedFile(
+        "011aca18445d20effc17981765da317b1f6df1e37a3125e9761deb0915d3f161", "load_shakespeare()",
+        "Tiny Shakespeare, 1.1 M characters", "public domain (text from karpathy/char-rnn)"),
+    "sentiment_labelled_sentences.tar.gz": ShippedFile(
+        "172c527cda0e5dfc83589acc2afd55f85906fa2686f4ad63a2fc2aaf64f8c9cf", "load_sentiment_sentences()",
+        "3,000 review sentences labelled by sentiment (Amazon, IMDb, Yelp)",
+        "CC BY 4.0; Kotzias et al. (KDD 2015), UCI dataset 331"),
+    "adult.data.gz": ShippedFile(
+        "3be3165b1ef6c5680bda17889ebbb495edabeee0469865dd1d0b761e5e06acf7", "load_adult()",
+        "Adult census income, 32,561 people (1994)", "CC BY 4.0; B. Becker, R. Kohavi (UCI)"),
+    "co2_mm_mlo.csv": ShippedFile(
+        "1fa856335e5ece5bce6cd18c1368365787472e5149a19dffb52fde149c70cc37", "load_co2()",
+        "monthly CO2 at Mauna Loa, 1958-2025", "public domain; NOAA GML and Scripps (C. D. Keeling)"),
+    "Jsb16thSeparated.npz": ShippedFile(
+        "2adcdf0d57880c3763f104555072285fe7f9e3d6049fcc4b9830557b8d4a7820", "load_bach_chorales()",
+        "382 Bach chorales in four voices, sixteenth-note grid",
+        "public domain; split of Boulanger-Lewandowski et al. (2012)"),
 }
+#: name -> sha256 of every shipped file (what the loaders check).
+PACKAGE_FILES = {name: f.sha256 for name, f in SHIPPED.items()}
 
 
 class ChecksumError(OSError):
