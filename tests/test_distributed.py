@@ -37,20 +37,26 @@ def _children(parent: int | None = None) -> list[int]:
     return found
 
 
+@pytest.fixture
+def children_before() -> set[int]:
+    """This process's children before the test: servers of other tests (JupyterLab, Chromium) are not ours."""
+    return set(_children())
+
+
 def _alive(pid: int) -> bool:
     fields = _stat(pid)
     return fields is not None and fields[0] != "Z"
 
 
-def test_echo_workers_report_rank_and_memory():
+def test_echo_workers_report_rank_and_memory(children_before):
     reports = distributed.launch("echo", world_size=3, timeout=60)
     assert [r["rank"] for r in reports] == [0, 1, 2]
     assert len({r["pid"] for r in reports}) == 3
     assert all(r["world_size"] == 3 and 1 < r["peak_rss_mb"] < 500 for r in reports)
-    assert not _children()
+    assert not set(_children()) - children_before
 
 
-def test_a_failing_worker_is_named_and_the_others_are_killed():
+def test_a_failing_worker_is_named_and_the_others_are_killed(children_before):
     # rank 0 sleeps; rank 1 fails at once: the launcher must not wait for rank 0
     start = time.monotonic()
     with pytest.raises(distributed.WorkerError, match=r"worker 1 of 2 \(echo\) exited with code 1") as info:
@@ -59,15 +65,15 @@ def test_a_failing_worker_is_named_and_the_others_are_killed():
     with pytest.raises(distributed.WorkerError, match="worker 1 of 2"):
         distributed.launch("echo", world_size=2, config={"fail_rank": 1, "sleep": 0.5}, timeout=60)
     assert time.monotonic() - start < 60
-    assert not _children()
+    assert not set(_children()) - children_before
 
 
-def test_timeout_kills_every_worker():
+def test_timeout_kills_every_worker(children_before):
     start = time.monotonic()
     with pytest.raises(distributed.WorkerError, match=r"workers \[0, 1\] of 2 \(echo\) did not finish within 2 s"):
         distributed.launch("echo", world_size=2, config={"sleep": 120}, timeout=2)
     assert time.monotonic() - start < 30
-    assert not _children()
+    assert not set(_children()) - children_before
 
 
 def test_workers_die_with_their_launcher():
@@ -143,7 +149,7 @@ def _max_diff(a, b):
 
 
 @pytest.mark.notebook
-def test_torch_ddp_equals_single_process_training():
+def test_torch_ddp_equals_single_process_training(children_before):
     cfg = {**distributed.DEFAULT_CONFIG, **SHORT}
     reports = distributed.launch("torch_ddp", world_size=2, config=SHORT, timeout=300)
     reference = _single_process_torch(cfg)
@@ -151,7 +157,7 @@ def test_torch_ddp_equals_single_process_training():
     assert _max_diff(reports[0]["params"], reports[1]["params"]) == 0.0
     assert _max_diff(reports[0]["params"], distributed.initial_weights(cfg["sizes"])) > 1e-3  # it trained
     assert reports[0]["allreduce_bytes"] == 4 * distributed.parameter_count(cfg["sizes"])
-    assert not _children()
+    assert not set(_children()) - children_before
 
 
 @pytest.mark.notebook
@@ -174,7 +180,7 @@ def test_torchrun_runs_the_same_worker_unchanged(tmp_path):
 
 
 @pytest.mark.notebook
-def test_tf_strategies_equal_single_device_training():
+def test_tf_strategies_equal_single_device_training(children_before):
     mirrored = distributed.launch("tf_mirrored", world_size=1, config=SHORT, timeout=300)[0]
     assert mirrored["replicas"] == 2 and len(mirrored["devices"]) == 2
     assert _max_diff(mirrored["params"], mirrored["single_params"]) < 1e-6
@@ -182,4 +188,4 @@ def test_tf_strategies_equal_single_device_training():
     for worker in multi:
         assert worker["replicas"] == 2
         assert _max_diff(worker["params"], mirrored["single_params"]) < 1e-6
-    assert not _children()
+    assert not set(_children()) - children_before
