@@ -424,7 +424,7 @@ def _selected_assignments(request) -> list[str]:
     """The assignments the selected tests need: all of them unless ``-k`` left only parametrised ones."""
     needed: set[str] = set()
     for item in request.session.items:
-        if item.module is not request.module:
+        if getattr(item, "module", None) is not request.module:  # nbval cells have no module
             continue
         callspec = getattr(item, "callspec", None)
         if callspec is None or "assignment" not in callspec.params:
