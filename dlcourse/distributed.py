@@ -99,16 +99,28 @@ def free_port() -> int:
 def peak_rss_mb() -> float:
     """Return the peak resident memory of the calling process so far, in MB (10**6 bytes).
 
+    On Linux this is ``VmHWM`` of ``/proc/self/status``, the high-water mark of this
+    program's own address space. ``getrusage``'s ``ru_maxrss`` is not used there: Linux
+    carries it over a ``fork`` and an ``exec``, so a small worker started by a large
+    process (a notebook kernel, a test runner) would report its parent's size.
+
     Returns
     -------
     float
-        ``getrusage(RUSAGE_SELF).ru_maxrss`` converted to MB (Linux reports KiB, macOS bytes).
+        Peak resident memory in MB (``ru_maxrss`` where there is no ``/proc``, e.g. macOS).
 
     Examples
     --------
     >>> peak_rss_mb() > 1
     True
     """
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024 / 1e6
+    except OSError:
+        pass
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return rss / 1e6 if sys.platform == "darwin" else rss * 1024 / 1e6
 
