@@ -92,6 +92,11 @@ class GradeOptions:
     quiet: bool = False
     out: TextIO | None = None  # a text stream for the summary (default sys.stdout)
 
+    @property
+    def state_suffix(self) -> str:
+        """The suffix of this run's own state files and lock: a shard's ``-shard-K-of-N``, else empty."""
+        return self.shard.suffix if self.shard else ""
+
 
 @dataclass
 class GradingRun:
@@ -169,7 +174,7 @@ def _grade_assignment(options: GradeOptions) -> GradingRun:
     if not (root / "nbgrader_config.py").exists() and not (root / "source").is_dir():
         raise GradingError(f"{root} does not look like an nbgrader course (no nbgrader_config.py or source/)")
     (root / RESULTS_DIR).mkdir(exist_ok=True)
-    suffix = options.shard.suffix if options.shard else ""
+    suffix = options.state_suffix
     with open(root / RESULTS_DIR / f".lock{suffix}", "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -255,8 +260,7 @@ def _grade_locked(options: GradeOptions, root: Path) -> GradingRun:
     ordered = [results[s.id] for s in collected.roster] + [results[s] for s in collected.strangers]
     results_path = _write_results(options, course, ordered, facts if iso.available else ["NONE (--no-sandbox)"],
                                   warnings, collected.unmatched)
-    suffix = options.shard.suffix if options.shard else ""
-    write_run_state(root, course.assignment, "finished", started_at=started_at, suffix=suffix)
+    write_run_state(root, course.assignment, "finished", started_at=started_at, suffix=options.state_suffix)
     from .export import export_csv
 
     csv_path = export_csv(root, course.assignment, results_path.parent / "grades.csv")
@@ -426,7 +430,7 @@ def _run_and_record(options: GradeOptions, course: _Course, collected: _Collecte
             res.seconds = round(outcome.seconds, 2)
         res.finalize(submitted=True)
         append_progress(course.root, course.assignment, res.to_dict(),  # in the gradebook now: say so at once
-                        suffix=options.shard.suffix if options.shard else "")
+                        suffix=options.state_suffix)
         bar.set_postfix_str(f"{job.student}: {res.status}", refresh=False)
         bar.update(1)
 
@@ -454,7 +458,7 @@ def _write_results(options: GradeOptions, course: _Course, ordered: list[Student
         "results": [r.to_dict() for r in ordered],
     }
     partial = bool(options.students) or (options.shard is not None and options.shard.count > 1)
-    suffix = options.shard.suffix if options.shard else ""
+    suffix = options.state_suffix
     import fcntl
 
     # shards on several machines may finish at the same moment: read, merge and replace under a lock
